@@ -1,0 +1,231 @@
+"""The safe, self-describing value encoding of an image.
+
+Every value is a one-byte tag followed by its payload. Decoding is a pure
+function over bytes: it never imports, evaluates or unpickles anything, so an
+image can be inspected, diffed and verified without trusting its author.
+
+Tags:
+    N nil   T true   F false
+    i int   (zigzag varint; arbitrary precision)
+    f float (8 bytes, IEEE 754 big-endian)
+    s str   (varint length, UTF-8)       b bytes (varint length, raw)
+    l list  (varint count, values)       m map (varint count, key/value pairs)
+    r ref   (varint object id)
+    D dill  (varint length, pickled bytes) -- reserved for values the safe
+            encoding cannot express; decode() returns it as an opaque Pickled
+            wrapper and never loads it.
+
+Lists decode to tuples and maps to read-only mappings: values in slots are
+immutable, so a change to a slot is always an explicit slot write.
+"""
+
+from __future__ import annotations
+
+from struct import Struct
+from types import MappingProxyType
+
+from .errors import DecodeError, EncodeError
+
+_F64 = Struct(">d")
+MAX_DEPTH = 64
+
+
+class Ref:
+    """A reference to an object by its id, as stored in an image."""
+
+    __slots__ = ("oid",)
+
+    def __init__(self, oid: int) -> None:
+        self.oid = oid
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Ref and other.oid == self.oid
+
+    def __hash__(self) -> int:
+        return hash(("ref", self.oid))
+
+    def __repr__(self) -> str:
+        return f"Ref({self.oid})"
+
+
+class Pickled:
+    """An opaque, never-loaded dill payload (the marked escape hatch)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Pickled and other.data == self.data
+
+    def __hash__(self) -> int:
+        return hash(("pickled", self.data))
+
+    def __repr__(self) -> str:
+        return f"Pickled({len(self.data)} bytes)"
+
+
+def _varint(n: int, out: bytearray) -> None:
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+
+
+def _encode(value: object, out: bytearray, depth: int, ref_of) -> None:
+    t = type(value)
+    if value is None:
+        out += b"N"
+    elif value is True:
+        out += b"T"
+    elif value is False:
+        out += b"F"
+    elif t is int:
+        out += b"i"
+        _varint((value << 1) if value >= 0 else ((-value << 1) - 1), out)
+    elif t is float:
+        out += b"f"
+        out += _F64.pack(value)
+    elif t is str:
+        data = value.encode("utf-8", "surrogatepass")
+        out += b"s"
+        _varint(len(data), out)
+        out += data
+    elif t is bytes or t is bytearray or t is memoryview:
+        data = bytes(value)
+        out += b"b"
+        _varint(len(data), out)
+        out += data
+    elif t is Ref:
+        out += b"r"
+        _varint(value.oid, out)
+    elif t is Pickled:
+        out += b"D"
+        _varint(len(value.data), out)
+        out += value.data
+    elif depth >= MAX_DEPTH:
+        raise EncodeError(f"value nests deeper than {MAX_DEPTH} levels")
+    elif t is list or t is tuple:
+        out += b"l"
+        _varint(len(value), out)
+        for item in value:
+            _encode(item, out, depth + 1, ref_of)
+    elif t is dict or t is MappingProxyType:
+        out += b"m"
+        _varint(len(value), out)
+        for key, item in value.items():
+            _encode(key, out, depth + 1, ref_of)
+            _encode(item, out, depth + 1, ref_of)
+    else:
+        oid = ref_of(value) if ref_of is not None else None
+        if oid is None:
+            raise EncodeError(f"a {type(value).__name__} cannot be stored in an image")
+        out += b"r"
+        _varint(oid, out)
+
+
+def encode(value: object, ref_of=None) -> bytes:
+    """Encode a value; `ref_of(obj) -> oid | None` maps live objects to references."""
+    out = bytearray()
+    _encode(value, out, 0, ref_of)
+    return bytes(out)
+
+
+class _Reader:
+    __slots__ = ("buf", "pos", "ref")
+
+    def __init__(self, buf: bytes, ref) -> None:
+        self.buf = buf
+        self.pos = 0
+        self.ref = ref
+
+    def varint(self) -> int:
+        buf, pos, shift, n = self.buf, self.pos, 0, 0
+        while True:
+            if pos >= len(buf):
+                raise DecodeError("truncated value")
+            byte = buf[pos]
+            pos += 1
+            n |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                self.pos = pos
+                return n
+            shift += 7
+            if shift > 64 * 7:
+                raise DecodeError("varint too long")
+
+    def take(self, n: int) -> bytes:
+        end = self.pos + n
+        if end > len(self.buf):
+            raise DecodeError("truncated value")
+        data = self.buf[self.pos : end]
+        self.pos = end
+        return data
+
+    def value(self, depth: int) -> object:
+        if self.pos >= len(self.buf):
+            raise DecodeError("truncated value")
+        tag = self.buf[self.pos]
+        self.pos += 1
+        if tag == 0x69:  # i
+            z = self.varint()
+            return (z >> 1) if not z & 1 else -((z + 1) >> 1)
+        if tag == 0x73:  # s
+            try:
+                return self.take(self.varint()).decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError as exc:
+                raise DecodeError("invalid UTF-8 in a string") from exc
+        if tag == 0x4E:  # N
+            return None
+        if tag == 0x54:  # T
+            return True
+        if tag == 0x46:  # F
+            return False
+        if tag == 0x66:  # f
+            return _F64.unpack(self.take(8))[0]
+        if tag == 0x62:  # b
+            return bytes(self.take(self.varint()))
+        if tag == 0x72:  # r
+            oid = self.varint()
+            return self.ref(oid) if self.ref is not None else Ref(oid)
+        if tag == 0x44:  # D
+            return Pickled(bytes(self.take(self.varint())))
+        if depth >= MAX_DEPTH:
+            raise DecodeError(f"value nests deeper than {MAX_DEPTH} levels")
+        if tag == 0x6C:  # l
+            count = self.varint()
+            if count > len(self.buf) - self.pos:
+                raise DecodeError("list longer than its record")
+            return tuple(self.value(depth + 1) for _ in range(count))
+        if tag == 0x6D:  # m
+            count = self.varint()
+            if count * 2 > len(self.buf) - self.pos:
+                raise DecodeError("map longer than its record")
+            out: dict = {}
+            for _ in range(count):
+                key = self.value(depth + 1)
+                try:
+                    out[key] = self.value(depth + 1)
+                except TypeError as exc:
+                    raise DecodeError("unhashable map key") from exc
+            return MappingProxyType(out)
+        raise DecodeError(f"unknown value tag {tag:#04x}")
+
+
+def decode(data: bytes, ref=None, start: int = 0) -> object:
+    """Decode one value that fills `data[start:]`; `ref(oid)` makes references live."""
+    value, end = decode_prefix(data, ref, start)
+    if end != len(data):
+        raise DecodeError("trailing bytes after value")
+    return value
+
+
+def decode_prefix(data: bytes, ref=None, start: int = 0) -> tuple[object, int]:
+    """Decode the value at `data[start:]`; return it and where it ends."""
+    reader = _Reader(data, ref)
+    reader.pos = start
+    try:
+        return reader.value(0), reader.pos
+    except RecursionError:
+        raise DecodeError("value nests too deeply") from None

@@ -1,0 +1,66 @@
+"""Check a file's LMDB header before mapping it.
+
+LMDB trusts its file: an empty file is silently initialised (changing it), and
+a truncated one is mapped past its end, where the first read is a SIGBUS. So an
+image is probed first, by reading its two meta pages as plain bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from struct import Struct
+
+from .errors import ImageError
+
+MAGIC = 0xBEEFC0DE
+DATA_VERSION = 1
+_PAGE_HEADER = 16
+# MDB_meta: magic u32, version u32, address ptr, mapsize size_t,
+# dbs[2] (48 bytes each; dbs[0].md_pad holds the page size), last_pg, txnid.
+_META = Struct("<IIQQI")
+_TAIL = Struct("<QQ")
+_TAIL_OFFSET = _PAGE_HEADER + 8 + 8 + 8 + 96
+
+
+def probe(path: str) -> None:
+    """Raise ImageError unless `path` is a whole, readable LMDB data file."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such image (create one with `proto init {path}`)") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read image: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageError(f"{path}: is a directory, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageError(f"{path}: not a regular file")
+    if st.st_size == 0:
+        raise ImageError(f"{path}: empty file, not an image")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_TAIL_OFFSET + _TAIL.size)
+            if len(head) < _TAIL_OFFSET + _TAIL.size:
+                raise ImageError(f"{path}: truncated or not an image (too short)")
+            magic, version, _addr, _mapsize, psize = _META.unpack_from(head, _PAGE_HEADER)
+            if magic != MAGIC:
+                raise ImageError(f"{path}: not an image (not an LMDB data file)")
+            if version != DATA_VERSION:
+                raise ImageError(f"{path}: unsupported LMDB data version {version}")
+            if psize < 512 or psize > 65536 or psize & (psize - 1):
+                raise ImageError(f"{path}: corrupt image header (page size {psize})")
+            f.seek(psize)
+            second = f.read(_TAIL_OFFSET + _TAIL.size)
+    except PermissionError:
+        raise ImageError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read image: {exc.strerror}") from None
+    metas = [_TAIL.unpack_from(head, _TAIL_OFFSET)]
+    if len(second) == len(head) and _META.unpack_from(second, _PAGE_HEADER)[0] == MAGIC:
+        metas.append(_TAIL.unpack_from(second, _TAIL_OFFSET))
+    last_pg, _txnid = max(metas, key=lambda m: m[1])
+    if (last_pg + 1) * psize > st.st_size:
+        raise ImageError(
+            f"{path}: truncated image ({st.st_size} bytes, its header needs "
+            f"{(last_pg + 1) * psize})"
+        )

@@ -1,0 +1,251 @@
+"""An image: one LMDB file, opened safely, changed only in whole transactions."""
+
+from __future__ import annotations
+
+import os
+
+import lmdb
+
+from . import layout as L
+from .codec import decode, encode
+from .errors import ImageError, ReadOnlyImage
+from .probe import probe
+
+TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up; annotations are strings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
+MIN_MAP = 1 << 30  # virtual address space only: LMDB files grow page by page
+MAX_DBS = 4
+
+
+class Txn:
+    """One LMDB transaction with the image's key layout spelled out once."""
+
+    __slots__ = ("raw", "meta", "slots", "write")
+
+    def __init__(self, raw: lmdb.Transaction, meta, slots, write: bool) -> None:
+        self.raw = raw
+        self.meta = meta
+        self.slots = slots
+        self.write = write
+
+    # -- meta
+    def get_meta(self, key: bytes) -> object:
+        data = self.raw.get(key, db=self.meta)
+        return None if data is None else decode(data)
+
+    def put_meta(self, key: bytes, value: object) -> None:
+        self._check_write()
+        self.raw.put(key, encode(value), db=self.meta)
+
+    # -- objects and slots (raw records; the world decodes them)
+    def get(self, key: bytes) -> bytes | None:
+        return self.raw.get(key, db=self.slots)
+
+    def put(self, key: bytes, record: bytes) -> None:
+        self._check_write()
+        self.raw.put(key, record, db=self.slots)
+
+    def delete(self, key: bytes) -> bool:
+        self._check_write()
+        return self.raw.delete(key, db=self.slots)
+
+    def object_range(self, oid: int) -> Iterator[tuple[bytes, bytes]]:
+        """The header and slot records of one object, in key order."""
+        prefix = L.object_key(oid)
+        cur = self.raw.cursor(db=self.slots)
+        if not cur.set_range(prefix):
+            return
+        for key, value in cur:
+            if key[: L.OID_BYTES] != prefix:
+                break
+            yield key, value
+
+    def records(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every record of every object, in key order."""
+        cur = self.raw.cursor(db=self.slots)
+        if cur.first():
+            yield from cur
+
+    def next_oid(self) -> int:
+        oid = self.get_meta(L.K_NEXT_OID)
+        if not isinstance(oid, int):
+            raise ImageError("corrupt image: missing object counter")
+        self.put_meta(L.K_NEXT_OID, oid + 1)
+        return oid
+
+    def _check_write(self) -> None:
+        if not self.write:
+            raise ReadOnlyImage("the image is open for reading only")
+
+
+class Image:
+    """A proto image file. Use `read()` or `transact(fn)`; never hold a write open."""
+
+    def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
+        self.path = os.fspath(path)
+        probe(self.path)
+        self.readonly = readonly or not os.access(self.path, os.W_OK)
+        self.env = self._open(create=False)
+        try:
+            self._meta = self.env.open_db(L.META_DB, create=False)
+            self._slots = self.env.open_db(L.SLOTS_DB, create=False)
+        except lmdb.NotFoundError:
+            self.env.close()
+            raise ImageError(f"{self.path}: an LMDB file, but not a proto image") from None
+        except lmdb.Error as exc:
+            self.env.close()
+            raise ImageError(f"{self.path}: unreadable image: {exc}") from None
+        self._check_format()
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], populate: Callable[[Txn], object] | None = None
+               ) -> None:
+        """Write a new image file, with `populate(txn)` in the same first transaction.
+
+        The file is built under a temporary name and renamed into place, so a
+        crash never leaves a half-made image at `path`.
+        """
+        path = os.fspath(path)
+        if os.path.lexists(path):
+            raise ImageError(f"{path}: already exists (remove it or choose another name)")
+        tmp = f"{path}.tmp-{os.getpid()}"
+        try:
+            env = lmdb.open(tmp, subdir=False, create=True, max_dbs=MAX_DBS, map_size=MIN_MAP)
+        except lmdb.Error as exc:
+            raise ImageError(f"{path}: cannot create image: {exc}") from None
+        try:
+            with env.begin(write=True) as raw:
+                meta = env.open_db(L.META_DB, txn=raw)
+                slots = env.open_db(L.SLOTS_DB, txn=raw)
+                raw.put(L.K_FORMAT, L.FORMAT_NAME, db=meta)
+                raw.put(L.K_VERSION, encode(L.FORMAT_VERSION), db=meta)
+                raw.put(L.K_NEXT_OID, encode(1), db=meta)
+                if populate is not None:
+                    populate(Txn(raw, meta, slots, True))
+            env.close()
+            os.rename(tmp, path)
+        except BaseException:
+            env.close()
+            _unlink(tmp)
+            raise
+        finally:
+            _unlink(tmp + "-lock")
+
+    def _open(self, create: bool) -> lmdb.Environment:
+        size = os.path.getsize(self.path)
+        map_size = max(MIN_MAP, 1 << (2 * size).bit_length())
+        try:
+            return lmdb.open(
+                self.path,
+                subdir=False,
+                create=create,
+                readonly=self.readonly,
+                max_dbs=MAX_DBS,
+                map_size=map_size,
+                readahead=False,
+                lock=True,
+            )
+        except lmdb.Error as exc:
+            if self.readonly:
+                # A read-only file in a read-only directory cannot get a lock file;
+                # reading without one is safe when nobody can write the file.
+                try:
+                    return lmdb.open(self.path, subdir=False, readonly=True, lock=False,
+                                     max_dbs=MAX_DBS, map_size=map_size)
+                except lmdb.Error:
+                    pass
+            raise ImageError(f"{self.path}: cannot open image: {exc}") from None
+
+    def _check_format(self) -> None:
+        with self.env.begin(db=self._meta) as raw:
+            name = raw.get(L.K_FORMAT, db=self._meta)
+            version = raw.get(L.K_VERSION, db=self._meta)
+        if name != L.FORMAT_NAME or version is None:
+            self.env.close()
+            raise ImageError(f"{self.path}: an LMDB file, but not a proto image")
+        try:
+            number = decode(version)
+        except ImageError:
+            number = None
+        if not isinstance(number, int):
+            self.env.close()
+            raise ImageError(f"{self.path}: corrupt format record")
+        if number != L.FORMAT_VERSION:
+            self.env.close()
+            newer = "newer than" if number > L.FORMAT_VERSION else "not supported by"
+            raise ImageError(
+                f"{self.path}: image format {number} is {newer} this proto "
+                f"(it reads format {L.FORMAT_VERSION})"
+            )
+
+    def read(self) -> _ReadContext:
+        """A consistent read-only view (MVCC snapshot) for `with`."""
+        return _ReadContext(self)
+
+    def transact(self, fn: Callable[[Txn], T]) -> T:
+        """Run `fn` in one write transaction: all of its changes commit, or none.
+
+        `fn` may be run again from the start if the map must grow, so it must
+        build everything it needs from the Txn it is given.
+        """
+        if self.readonly:
+            raise ReadOnlyImage(f"{self.path}: image is read-only")
+        while True:
+            raw = self._begin(write=True)
+            try:
+                result = fn(Txn(raw, self._meta, self._slots, True))
+                raw.commit()
+                return result
+            except lmdb.MapFullError:
+                raw.abort()
+                self.env.set_mapsize(self.env.info()["map_size"] * 2)
+            except BaseException:
+                raw.abort()
+                raise
+
+    def _begin(self, write: bool) -> lmdb.Transaction:
+        for _ in range(3):
+            try:
+                return self.env.begin(write=write)
+            except lmdb.MapResizedError:
+                # Another process grew the map: adopt its size (0 means "current").
+                self.env.set_mapsize(0)
+            except lmdb.ReadonlyError:
+                raise ReadOnlyImage(f"{self.path}: image is read-only") from None
+        raise ImageError(f"{self.path}: the map keeps being resized; try again")
+
+    def close(self) -> None:
+        self.env.close()
+
+    def __enter__(self) -> Image:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _ReadContext:
+    __slots__ = ("image", "raw")
+
+    def __init__(self, image: Image) -> None:
+        self.image = image
+
+    def __enter__(self) -> Txn:
+        self.raw = self.image._begin(write=False)
+        return Txn(self.raw, self.image._meta, self.image._slots, False)
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.abort()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,80 @@
+"""Output for people (rich, on a terminal), scripts (--json) and pipes (plain text)."""
+
+from __future__ import annotations
+
+import sys
+from types import MappingProxyType
+
+from .world.message import Message
+from .world.objects import ProtoObject
+
+
+def is_tty(stream=None) -> bool:
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def to_json(value: object, name_of=None, depth: int = 0) -> object:
+    """A value as JSON: bytes {"$base64"}, objects {"$ref", "name"}, floats kept exact."""
+    if value is None or value is True or value is False or type(value) in (int, str):
+        return value
+    t = type(value)
+    if t is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            return {"$float": repr(value)}
+        return value
+    if t is bytes:
+        import base64
+
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    if t is ProtoObject:
+        return {"$ref": value.oid, "name": name_of(value) if name_of else None}
+    if depth > 64:
+        return {"$error": "nested too deeply"}
+    if t is tuple or t is list:
+        return [to_json(v, name_of, depth + 1) for v in value]
+    if t is MappingProxyType or t is dict:
+        if all(type(k) is str for k in value):
+            return {k: to_json(v, name_of, depth + 1) for k, v in value.items()}
+        return {"$map": [[to_json(k, name_of, depth + 1), to_json(v, name_of, depth + 1)]
+                         for k, v in value.items()]}
+    if t is Message:
+        return {"$message": value.selector}
+    return {"$foreign": type(value).__name__}
+
+
+def dump_json(obj: object) -> str:
+    import json
+
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def print_inspection(info: dict) -> None:
+    """Slots of one object: a rich table on a terminal, tab-separated lines otherwise."""
+    title = f"{info['name'] or 'object'} #{info['oid']}"
+    rows = []
+    for slot in info["slots"]:
+        if slot["kind"] == "method":
+            lines = slot["source"].strip().splitlines()
+            shown = lines[0] + (f"  … ({len(lines)} lines)" if len(lines) > 1 else "")
+        else:
+            shown = slot["text"]
+        rows.append((slot["name"], slot["kind"], shown))
+    if not is_tty():
+        print(title)
+        for row in rows:
+            print("\t".join(row))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("slot", "kind", "value"):
+        table.add_column(column)
+    for name, kind, shown in rows:
+        style = {"parent": "cyan", "method": "green"}.get(kind)
+        table.add_row(name, kind, shown, style=style)
+    Console().print(table)

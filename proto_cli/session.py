@@ -1,0 +1,38 @@
+"""Opening the image a command names and running one unit of work on it."""
+
+from __future__ import annotations
+
+import os
+
+from image_format.store import Image
+
+from .world.errors import UsageError
+from .world.world import World
+
+ENV_VAR = "PROTO_IMAGE"
+
+
+def image_path(option: str | None) -> str:
+    path = option or os.environ.get(ENV_VAR)
+    if not path:
+        raise UsageError(f"no image: pass -i/--image PATH or set {ENV_VAR}")
+    return path
+
+
+def run(path: str, work, *, write: bool = True):
+    """Run `work(world)` in one transaction: a write commits all of it or nothing."""
+    image = Image(path, readonly=not write)
+    try:
+        if write:
+            return image.transact(lambda txn: work(World(txn)))
+        with image.read() as txn:
+            return work(World(txn))
+    finally:
+        image.close()
+
+
+def create(path: str) -> None:
+    """A new image holding the genesis world, written in one transaction."""
+    from .world.genesis import create_genesis
+
+    Image.create(path, create_genesis)

@@ -1,0 +1,61 @@
+"""What can go wrong in the world, each with the exit code the CLI gives it.
+
+Exit codes: 1 a message failed (not understood, or its method raised);
+2 bad invocation, bad syntax or an unusable image.
+"""
+
+from __future__ import annotations
+
+
+class ProtoError(Exception):
+    """Base of the world's own errors; `str()` is a one-line message."""
+
+    exit_code = 1
+
+
+class UsageError(ProtoError):
+    """The request itself is malformed (bad name, bad source, wrong arity)."""
+
+    exit_code = 2
+
+
+class ProtoSyntaxError(UsageError):
+    """An expression or message does not parse; `column` is 1-based."""
+
+    def __init__(self, message: str, source: str, column: int) -> None:
+        super().__init__(f"syntax error at column {column}: {message}")
+        self.source = source
+        self.column = column
+        self.reason = message
+
+
+class MessageNotUnderstood(ProtoError):
+    """Raised by the default `doesNotUnderstand:`; carries the reified message."""
+
+    def __init__(self, message, description: str = "", near: list[str] | None = None) -> None:
+        self.message = message
+        self.description = description
+        self.near = near or []
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        text = f"{self.description} does not understand {self.message.selector}"
+        if self.near:
+            text += f" (did you mean: {', '.join(self.near)}?)"
+        return text
+
+
+class SlotError(ProtoError):
+    """A reflective slot operation was refused (no such slot, not an object...)."""
+
+
+class MethodFailed(ProtoError):
+    """A method raised a Python exception; says which method and why."""
+
+    def __init__(self, where: str, exc: BaseException) -> None:
+        self.where = where
+        self.original = exc
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, RecursionError):
+            reason = "recursion too deep (a method sends itself without end?)"
+        super().__init__(f"{where} raised {type(exc).__name__}: {reason}")

@@ -1,0 +1,81 @@
+"""Evaluating parsed expressions: every operation is a message send.
+
+Names resolve to block parameters first, then are sent as unary messages to
+the lobby (the root namespace, as in Self); `name := value` sets a block
+parameter or the lobby slot `name`, adding it when it is new.
+"""
+
+from __future__ import annotations
+
+from .blocks import Block
+from .errors import MessageNotUnderstood, ProtoError
+from .objects import DATA
+from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Send
+
+
+class UnknownName(ProtoError):
+    """A name that is neither a block parameter nor answered by the lobby."""
+
+
+class Evaluator:
+    def __init__(self, world) -> None:
+        self.world = world
+
+    def run(self, statements: list[Node], scope: dict | None = None) -> object:
+        scope = {} if scope is None else scope
+        result = None
+        for stmt in statements:
+            result = self.eval(stmt, scope)
+        return result
+
+    def eval(self, node: Node, scope: dict) -> object:
+        t = type(node)
+        if t is Send:
+            receiver = self.eval(node.receiver, scope)
+            args = tuple(self.eval(a, scope) for a in node.args)
+            return self.world.send(receiver, node.selector, args)
+        if t is Lit:
+            return node.value
+        if t is Name:
+            return self.name(node.name, scope)
+        if t is Assign:
+            value = self.eval(node.expr, scope)
+            self.assign(node.name, value, scope)
+            return value
+        if t is BlockNode:
+            return Block(node.params, node.body, scope, self)
+        if t is Cascade:
+            receiver = self.eval(node.receiver, scope)
+            result = None
+            for selector, args in node.messages:
+                values = tuple(self.eval(a, scope) for a in args)
+                result = self.world.send(receiver, selector, values)
+            return result
+        if t is Brace:
+            return tuple(self.eval(item, scope) for item in node.items)
+        raise TypeError(f"unknown node {t.__name__}")
+
+    def name(self, name: str, scope: dict) -> object:
+        if name in scope:
+            return scope[name]
+        if name == "self":
+            return self.world.lobby
+        lobby = self.world.lobby
+        try:
+            return self.world.send(lobby, name)
+        except MessageNotUnderstood as exc:
+            if exc.message.receiver is lobby and exc.message.selector == name:
+                hint = f" (did you mean: {', '.join(exc.near)}?)" if exc.near else ""
+                raise UnknownName(f"unknown name {name}{hint}") from None
+            raise
+
+    def assign(self, name: str, value: object, scope: dict) -> None:
+        if name in scope:
+            scope[name] = value
+            return
+        world, lobby = self.world, self.world.lobby
+        slot = world.slot(lobby, name)
+        if slot is None:
+            world.put_slot(lobby, name, value, DATA)
+        else:
+            world.set_slot(lobby, name, value, assignment=True)

@@ -1,0 +1,659 @@
+"""The source of every method a new image starts with, grouped by traits object.
+
+These functions are never called from here: `proto init` copies each one's
+source text into a method slot of the image, where it can be inspected,
+diffed and overridden like any user method. At run time a method sees the
+names listed in methods.py (send, resend, reflect, describe, ...).
+"""
+# ruff: noqa: F821  (send, reflect, describe, not_understood are method-time names)
+
+from __future__ import annotations
+
+REGISTRY: dict[str, list[tuple[str, object]]] = {}
+
+
+def on(traits: str, selector: str):
+    def register(fn):
+        REGISTRY.setdefault(traits, []).append((selector, fn))
+        return fn
+
+    return register
+
+
+# -- traits object: what every value understands ---------------------------------
+@on("object", "printString")
+def print_string(self):
+    return describe(self)
+
+
+@on("object", "=")
+def equal(self, other):
+    return self is other or (type(self) is type(other) and self == other)
+
+
+@on("object", "~=")
+def not_equal(self, other):
+    return not send(self, "=", other)
+
+
+@on("object", "value")
+def value(self):
+    return self
+
+
+@on("object", "yourself")
+def yourself(self):
+    return self
+
+
+@on("object", "isNil")
+def is_nil(self):
+    return False
+
+
+@on("object", "notNil")
+def not_nil(self):
+    return True
+
+
+@on("object", "ifNil:")
+def if_nil(self, block):
+    return self
+
+
+@on("object", "asString")
+def as_string(self):
+    return send(self, "printString")
+
+
+@on("object", "respondsTo:")
+def responds_to(self, selector):
+    return reflect(self).responds_to(selector)
+
+
+@on("object", "perform:")
+def perform(self, selector):
+    return send(self, selector)
+
+
+@on("object", "perform:with:")
+def perform_with(self, selector, argument):
+    return send(self, selector, argument)
+
+
+@on("object", "perform:withArguments:")
+def perform_with_arguments(self, selector, arguments):
+    return send(self, selector, *arguments)
+
+
+@on("object", "doesNotUnderstand:")
+def does_not_understand(self, message):
+    raise not_understood(message)
+
+
+# -- traits clonable: objects with slots ------------------------------------------
+@on("clonable", "clone")
+def clone(self):
+    return reflect(self).clone()
+
+
+@on("clonable", "copy")
+def copy(self):
+    return reflect(self).clone()
+
+
+@on("clonable", "addSlot:value:")
+def add_slot_value(self, name, value):
+    return reflect(self).add_slot(name, value)
+
+
+@on("clonable", "setSlot:value:")
+def set_slot_value(self, name, value):
+    return reflect(self).set_slot(name, value)
+
+
+@on("clonable", "removeSlot:")
+def remove_slot(self, name):
+    return reflect(self).remove_slot(name)
+
+
+@on("clonable", "slotNames")
+def slot_names(self):
+    return reflect(self).slot_names()
+
+
+@on("clonable", "define:as:")
+def define_as(self, selector, source):
+    return reflect(self).define(selector, source)
+
+
+# -- traits number ----------------------------------------------------------------
+@on("number", "+")
+def plus(self, other):
+    return self + other
+
+
+@on("number", "-")
+def minus(self, other):
+    return self - other
+
+
+@on("number", "*")
+def times(self, other):
+    return self * other
+
+
+@on("number", "/")
+def divide(self, other):
+    return self / other
+
+
+@on("number", "//")
+def floor_divide(self, other):
+    return self // other
+
+
+@on("number", "\\\\")
+def modulo(self, other):
+    return self % other
+
+
+@on("number", "<")
+def less(self, other):
+    return self < other
+
+
+@on("number", ">")
+def greater(self, other):
+    return self > other
+
+
+@on("number", "<=")
+def less_equal(self, other):
+    return self <= other
+
+
+@on("number", ">=")
+def greater_equal(self, other):
+    return self >= other
+
+
+@on("number", "=")
+def number_equal(self, other):
+    return type(other) in (int, float) and self == other
+
+
+@on("number", "max:")
+def maximum(self, other):
+    return max(self, other)
+
+
+@on("number", "min:")
+def minimum(self, other):
+    return min(self, other)
+
+
+@on("number", "between:and:")
+def between_and(self, low, high):
+    return low <= self <= high
+
+
+@on("number", "abs")
+def absolute(self):
+    return abs(self)
+
+
+@on("number", "negated")
+def negated(self):
+    return -self
+
+
+@on("number", "squared")
+def squared(self):
+    return self * self
+
+
+@on("number", "sqrt")
+def square_root(self):
+    return self**0.5
+
+
+@on("number", "raisedTo:")
+def raised_to(self, power):
+    return self**power
+
+
+@on("number", "asInteger")
+def as_integer(self):
+    return int(self)
+
+
+@on("number", "asFloat")
+def as_float(self):
+    return float(self)
+
+
+@on("number", "rounded")
+def rounded(self):
+    return round(self)
+
+
+@on("number", "floor")
+def floor(self):
+    return int(self // 1)
+
+
+@on("number", "ceiling")
+def ceiling(self):
+    return -int(-self // 1)
+
+
+@on("number", "isZero")
+def is_zero(self):
+    return self == 0
+
+
+@on("number", "even")
+def even(self):
+    return self % 2 == 0
+
+
+@on("number", "odd")
+def odd(self):
+    return self % 2 == 1
+
+
+@on("number", "to:do:")
+def to_do(self, stop, block):
+    i = self
+    while i <= stop:
+        send(block, "value:", i)
+        i += 1
+    return self
+
+
+@on("number", "timesRepeat:")
+def times_repeat(self, block):
+    for _ in range(self):
+        send(block, "value")
+    return self
+
+
+# -- traits string ----------------------------------------------------------------
+@on("string", "size")
+def string_size(self):
+    return len(self)
+
+
+@on("string", "at:")
+def string_at(self, index):
+    return self[index]
+
+
+@on("string", ",")
+def string_concat(self, other):
+    return self + other
+
+
+@on("string", "<")
+def string_less(self, other):
+    return self < other
+
+
+@on("string", "asUppercase")
+def as_uppercase(self):
+    return self.upper()
+
+
+@on("string", "asLowercase")
+def as_lowercase(self):
+    return self.lower()
+
+
+@on("string", "asBytes")
+def string_as_bytes(self):
+    return self.encode("utf-8")
+
+
+@on("string", "asString")
+def string_as_string(self):
+    return self
+
+
+@on("string", "asNumber")
+def as_number(self):
+    try:
+        return int(self)
+    except ValueError:
+        try:
+            return float(self)
+        except ValueError:
+            return None
+
+
+@on("string", "reversed")
+def string_reversed(self):
+    return self[::-1]
+
+
+@on("string", "includesSubstring:")
+def includes_substring(self, other):
+    return other in self
+
+
+@on("string", "isEmpty")
+def string_is_empty(self):
+    return not self
+
+
+# -- traits bytes -----------------------------------------------------------------
+@on("bytes", "size")
+def bytes_size(self):
+    return len(self)
+
+
+@on("bytes", "at:")
+def bytes_at(self, index):
+    return self[index]
+
+
+@on("bytes", ",")
+def bytes_concat(self, other):
+    return self + other
+
+
+@on("bytes", "asString")
+def bytes_as_string(self):
+    return self.decode("utf-8")
+
+
+@on("bytes", "hex")
+def bytes_hex(self):
+    return self.hex()
+
+
+@on("bytes", "isEmpty")
+def bytes_is_empty(self):
+    return not self
+
+
+# -- traits list ------------------------------------------------------------------
+@on("list", "size")
+def list_size(self):
+    return len(self)
+
+
+@on("list", "at:")
+def list_at(self, index):
+    return self[index]
+
+
+@on("list", ",")
+def list_concat(self, other):
+    return tuple(self) + tuple(other)
+
+
+@on("list", "with:")
+def list_with(self, item):
+    return (*self, item)
+
+
+@on("list", "first")
+def list_first(self):
+    return self[0]
+
+
+@on("list", "last")
+def list_last(self):
+    return self[-1]
+
+
+@on("list", "isEmpty")
+def list_is_empty(self):
+    return not self
+
+
+@on("list", "includes:")
+def list_includes(self, item):
+    return any(send(x, "=", item) for x in self)
+
+
+@on("list", "reversed")
+def list_reversed(self):
+    return tuple(reversed(self))
+
+
+@on("list", "do:")
+def list_do(self, block):
+    for item in self:
+        send(block, "value:", item)
+    return self
+
+
+@on("list", "collect:")
+def list_collect(self, block):
+    return tuple(send(block, "value:", item) for item in self)
+
+
+@on("list", "select:")
+def list_select(self, block):
+    return tuple(item for item in self if send(block, "value:", item) is True)
+
+
+@on("list", "inject:into:")
+def list_inject_into(self, initial, block):
+    acc = initial
+    for item in self:
+        acc = send(block, "value:value:", acc, item)
+    return acc
+
+
+# -- traits map -------------------------------------------------------------------
+@on("map", "at:")
+def map_at(self, key):
+    return self[key]
+
+
+@on("map", "at:ifAbsent:")
+def map_at_if_absent(self, key, block):
+    return self[key] if key in self else send(block, "value")
+
+
+@on("map", "size")
+def map_size(self):
+    return len(self)
+
+
+@on("map", "keys")
+def map_keys(self):
+    return tuple(self.keys())
+
+
+@on("map", "values")
+def map_values(self):
+    return tuple(self.values())
+
+
+@on("map", "includesKey:")
+def map_includes_key(self, key):
+    return key in self
+
+
+@on("map", "copyAt:put:")
+def map_copy_at_put(self, key, value):
+    return {**self, key: value}
+
+
+# -- traits nil, true, false ------------------------------------------------------
+@on("nil", "isNil")
+def nil_is_nil(self):
+    return True
+
+
+@on("nil", "notNil")
+def nil_not_nil(self):
+    return False
+
+
+@on("nil", "ifNil:")
+def nil_if_nil(self, block):
+    return send(block, "value")
+
+
+@on("true", "ifTrue:ifFalse:")
+def true_if_true_if_false(self, then, otherwise):
+    return send(then, "value")
+
+
+@on("true", "ifFalse:ifTrue:")
+def true_if_false_if_true(self, otherwise, then):
+    return send(then, "value")
+
+
+@on("true", "ifTrue:")
+def true_if_true(self, then):
+    return send(then, "value")
+
+
+@on("true", "ifFalse:")
+def true_if_false(self, otherwise):
+    return None
+
+
+@on("true", "and:")
+def true_and(self, block):
+    return send(block, "value")
+
+
+@on("true", "or:")
+def true_or(self, block):
+    return True
+
+
+@on("true", "not")
+def true_not(self):
+    return False
+
+
+@on("true", "&")
+def true_amp(self, other):
+    return other
+
+
+@on("true", "|")
+def true_bar(self, other):
+    return True
+
+
+@on("false", "ifTrue:ifFalse:")
+def false_if_true_if_false(self, then, otherwise):
+    return send(otherwise, "value")
+
+
+@on("false", "ifFalse:ifTrue:")
+def false_if_false_if_true(self, otherwise, then):
+    return send(otherwise, "value")
+
+
+@on("false", "ifTrue:")
+def false_if_true(self, then):
+    return None
+
+
+@on("false", "ifFalse:")
+def false_if_false(self, otherwise):
+    return send(otherwise, "value")
+
+
+@on("false", "and:")
+def false_and(self, block):
+    return False
+
+
+@on("false", "or:")
+def false_or(self, block):
+    return send(block, "value")
+
+
+@on("false", "not")
+def false_not(self):
+    return True
+
+
+@on("false", "&")
+def false_amp(self, other):
+    return False
+
+
+@on("false", "|")
+def false_bar(self, other):
+    return other
+
+
+# -- traits block -----------------------------------------------------------------
+@on("block", "value")
+def block_value(self):
+    return self()
+
+
+@on("block", "value:")
+def block_value_1(self, a):
+    return self(a)
+
+
+@on("block", "value:value:")
+def block_value_2(self, a, b):
+    return self(a, b)
+
+
+@on("block", "value:value:value:")
+def block_value_3(self, a, b, c):
+    return self(a, b, c)
+
+
+@on("block", "numArgs")
+def block_num_args(self):
+    return len(self.params)
+
+
+@on("block", "whileTrue:")
+def block_while_true(self, body):
+    while True:
+        condition = send(self, "value")
+        if condition is not True and condition is not False:
+            raise ProtoError(f"whileTrue: condition answered {describe(condition)}, not a boolean")
+        if not condition:
+            return None
+        send(body, "value")
+
+
+@on("block", "whileFalse:")
+def block_while_false(self, body):
+    while True:
+        condition = send(self, "value")
+        if condition is not True and condition is not False:
+            raise ProtoError(f"whileFalse: condition answered {describe(condition)}, not a boolean")
+        if condition:
+            return None
+        send(body, "value")
+
+
+# -- traits message ---------------------------------------------------------------
+@on("message", "selector")
+def message_selector(self):
+    return self.selector
+
+
+@on("message", "arguments")
+def message_arguments(self):
+    return self.arguments
+
+
+@on("message", "receiver")
+def message_receiver(self):
+    return self.receiver
+
+
+@on("message", "sendTo:")
+def message_send_to(self, receiver):
+    return send(receiver, self.selector, *self.arguments)

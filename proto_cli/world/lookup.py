@@ -1,0 +1,142 @@
+"""Message sending: delegation lookup, its cache, resend, and doesNotUnderstand:.
+
+Lookup visits the receiver's own slots, then its parents depth-first in slot
+order, each object at most once (so parent cycles end the search instead of
+looping). `self` stays the original receiver throughout.
+
+The cache lives on the object where lookup starts (the receiver, or the traits
+object behind a number, string...) and maps a selector to what was found. Each
+entry is stamped with the world's layout epoch, which moves whenever a slot is
+added or removed, a parent changes, or a method is redefined: anything that
+could change what a lookup finds. Changing a data slot's value does not move
+it, because the cache holds the slot itself and reads its value at send time.
+"""
+
+from __future__ import annotations
+
+from .errors import MessageNotUnderstood, ProtoError, UsageError
+from .message import Message, selector_arity
+from .objects import ASSIGNABLE, METHOD, ProtoObject
+
+# What a cache entry does with the slot it found.
+CALL, READ, ASSIGN = 0, 1, 2
+
+
+class Dispatcher:
+    """The send machinery of a World (mixed in; kept apart because it is the hot path)."""
+
+    epoch: int
+
+    def send(self, receiver: object, selector: str, args: tuple = ()) -> object:
+        start = receiver if type(receiver) is ProtoObject else self.behaviour(receiver)
+        entry = start._cache.get(selector)
+        if entry is None or entry[0] != self.epoch:
+            entry = self._fill(start, selector)
+            if entry is None:
+                return self._not_understood(receiver, selector, args)
+        if len(args) != entry[3]:
+            raise UsageError(
+                f"{selector} takes {entry[3]} argument(s), {len(args)} given"
+            )
+        how = entry[1]
+        if how is CALL:
+            try:
+                return entry[2](receiver, *args)
+            except ProtoError:
+                raise
+            except Exception as exc:
+                if not hasattr(exc, "proto_where"):
+                    exc.proto_where = self._where(entry[4], selector)
+                raise
+        if how is READ:
+            return entry[2].value
+        self.set_slot(entry[4], entry[2], args[0], assignment=True)
+        return receiver
+
+    def _where(self, holder: ProtoObject, selector: str) -> str:
+        try:
+            return f"method {selector} of {self.describe(holder)}"
+        except Exception:
+            return f"method {selector} of object #{holder.oid}"
+
+    def _fill(self, start: ProtoObject, selector: str):
+        found = self.find(start, selector, set())
+        if found is None:
+            return None
+        holder, slot, assigning = found
+        arity = selector_arity(selector)
+        if assigning:
+            entry = (self.epoch, ASSIGN, selector[:-1], 1, holder)
+        elif slot.kind == METHOD:
+            entry = (self.epoch, CALL, self.compiled(holder, selector, slot), arity, holder)
+        else:
+            entry = (self.epoch, READ, slot, 0, holder)
+        start._cache[selector] = entry
+        return entry
+
+    def find(self, start: ProtoObject, selector: str, visited: set):
+        """(holder, slot, is_assignment) for `selector`, depth-first; None on a miss."""
+        assign_name = None
+        if selector.endswith(":") and selector.count(":") == 1:
+            assign_name = selector[:-1]
+        stack = [start]
+        while stack:
+            obj = stack.pop()
+            if obj.oid in visited:
+                continue
+            visited.add(obj.oid)
+            slot = self.slot(obj, selector)
+            if slot is not None:
+                return obj, slot, False
+            if assign_name is not None:
+                slot = self.slot(obj, assign_name)
+                if slot is not None and slot.kind in ASSIGNABLE:
+                    return obj, slot, True
+            stack.extend(reversed(self.parents(obj)))
+        return None
+
+    def resend(self, holder: ProtoObject, receiver: object, selector: str, args: tuple):
+        """Self's resend: look `selector` up in the parents of the method's holder."""
+        visited = {holder.oid}
+        for parent in self.parents(holder):
+            found = self.find(parent, selector, visited)
+            if found is not None:
+                owner, slot, assigning = found
+                if assigning:
+                    self.set_slot(owner, selector[:-1], args[0], assignment=True)
+                    return receiver
+                if slot.kind == METHOD:
+                    return self.compiled(owner, selector, slot)(receiver, *args)
+                return slot.value
+        return self._not_understood(receiver, selector, args)
+
+    def _not_understood(self, receiver: object, selector: str, args: tuple):
+        if selector == "doesNotUnderstand:" and args and type(args[0]) is Message:
+            raise self.not_understood(args[0])
+        return self.send(receiver, "doesNotUnderstand:", (Message(receiver, selector, args),))
+
+    def not_understood(self, message: Message) -> MessageNotUnderstood:
+        """The error the default doesNotUnderstand: raises, with near misses."""
+        from difflib import get_close_matches
+
+        known = self.selectors_of(message.receiver)
+        near = get_close_matches(message.selector, sorted(known), n=3, cutoff=0.6)
+        return MessageNotUnderstood(message, self.describe(message.receiver), near)
+
+    def selectors_of(self, receiver: object) -> set[str]:
+        """Every selector the receiver answers, own or inherited (for hints)."""
+        start = receiver if type(receiver) is ProtoObject else self.behaviour(receiver)
+        names: set[str] = set()
+        seen: set[int] = set()
+        stack = [start]
+        while stack:
+            obj = stack.pop()
+            if obj.oid in seen:
+                continue
+            seen.add(obj.oid)
+            for name, slot in self.slots(obj):
+                names.add(name)
+                if slot.kind in ASSIGNABLE:
+                    names.add(name + ":")
+            stack.extend(self.parents(obj))
+        return names

@@ -1,0 +1,90 @@
+"""Method slots: Python source of one function whose first parameter is `self`.
+
+Source is checked when defined (one function, the selector's arity) and
+compiled on first use, then cached by the world. A method sees these names:
+
+    send(receiver, selector, *args)   send a message through the normal lookup
+    resend(self, selector, *args)     look selector up in the parents of this
+                                      method's holder (Self's resend)
+    reflect(obj)                      a mirror: clone, add_slot, set_slot, ...
+    lobby                             the root namespace object
+    describe(value)                   default text of a value (no sends)
+    not_understood(message)           the error doesNotUnderstand: raises
+    ProtoError, MessageNotUnderstood  to raise or catch
+"""
+
+from __future__ import annotations
+
+from .errors import MessageNotUnderstood, ProtoError, UsageError
+from .message import selector_arity
+from .mirror import Mirror
+
+
+def validate_source(source: str, selector: str) -> str:
+    """Check method source without running it; returns the function's name."""
+    import ast
+
+    if "\x00" in source:
+        raise UsageError("method source contains a NUL byte")
+    try:
+        tree = ast.parse(source, filename=f"<method {selector}>")
+    except SyntaxError as exc:
+        raise UsageError(
+            f"method {selector}: {exc.msg} at line {exc.lineno}, column {exc.offset}"
+        ) from None
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    others = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.Import | ast.ImportFrom)]
+    if len(funcs) != 1 or others:
+        raise UsageError(f"method {selector}: the source must define exactly one function")
+    fn = funcs[0]
+    args = fn.args
+    if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+        raise UsageError(f"method {selector}: use plain positional parameters only")
+    want = selector_arity(selector) + 1
+    if len(args.args) != want:
+        raise UsageError(
+            f"method {selector}: takes self plus {want - 1} argument(s), "
+            f"but {fn.name} has {len(args.args)} parameter(s)"
+        )
+    return fn.name
+
+
+def method_env(world) -> dict:
+    """Names shared by every method of one world."""
+    world_send = world.send
+
+    def send(receiver, selector, *args):
+        return world_send(receiver, selector, args)
+
+    return {
+        "send": send,
+        "reflect": lambda obj: Mirror(world, obj),
+        "lobby": world.lobby,
+        "describe": world.describe,
+        "not_understood": world.not_understood,
+        "ProtoError": ProtoError,
+        "MessageNotUnderstood": MessageNotUnderstood,
+    }
+
+
+def compile_method(world, holder, selector: str, source: str):
+    """The function a method slot holds, with `resend` bound to its holder."""
+    if world._env is None:
+        world._env = method_env(world)
+    env = dict(world._env)
+
+    def resend(receiver, selector, *args):
+        return world.resend(holder, receiver, selector, args)
+
+    env["resend"] = resend
+    label = f"#{holder.oid} {selector}"
+    try:
+        code = compile(source, f"<method {label}>", "exec")
+    except SyntaxError as exc:
+        raise UsageError(f"method {label} does not compile: {exc.msg}") from None
+    before = set(env)
+    exec(code, env)
+    funcs = [env[k] for k in env if k not in before and hasattr(env[k], "__code__")]
+    if len(funcs) != 1:
+        raise UsageError(f"method {label} must define exactly one function")
+    return funcs[0]

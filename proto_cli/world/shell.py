@@ -1,0 +1,73 @@
+"""What the shell asks of a world: send words, evaluate text, define, look at objects.
+
+Resolving a path for `inspect` or `define` reads slots directly and never runs
+a method, so looking at an image cannot execute code stored in it.
+"""
+
+from __future__ import annotations
+
+from image_format.layout import KINDS
+
+from .errors import UsageError
+from .evaluator import Evaluator
+from .objects import METHOD, PARENT, ProtoObject
+from .syntax import parse, parse_words
+
+
+def send_words(world, receiver: str, words: list[str]) -> object:
+    """`proto send RECEIVER WORDS...`: one message, each word whole."""
+    return Evaluator(world).eval(parse_words(receiver, words), {})
+
+
+def evaluate(world, source: str) -> object:
+    """`proto eval`: statements separated by '.', the last one's value answered."""
+    return Evaluator(world).run(parse(source))
+
+
+def resolve(world, path: str) -> ProtoObject:
+    """An object by lobby path (`point`, `traits.number`, `lobby`) or id (`@12`)."""
+    if path.startswith("@") and path[1:].isdigit():
+        obj = world.object(int(path[1:]))
+        if not world.exists(obj):
+            raise UsageError(f"no object {path} in this image")
+        return obj
+    obj = world.lobby
+    for i, part in enumerate(path.split(".")):
+        if i == 0 and part == "lobby":
+            continue
+        slot = world.slot(obj, part) if part else None
+        if slot is None:
+            where = "the lobby" if obj is world.lobby else world.describe(obj)
+            raise UsageError(f"{path}: {where} has no slot {part!r}")
+        if type(slot.value) is not ProtoObject:
+            raise UsageError(f"{path}: slot {part} holds {world.describe(slot.value)}, not an object")
+        obj = slot.value
+    return obj
+
+
+def define(world, path: str, selector: str, source: str, meta: object = None) -> ProtoObject:
+    from .methods import validate_source
+
+    obj = resolve(world, path)
+    validate_source(source, selector)
+    world.put_slot(obj, selector, source, METHOD, meta)
+    return obj
+
+
+def inspect_object(world, obj: ProtoObject) -> dict:
+    """A plain description of an object's slots (no method is run)."""
+    slots = []
+    parents = set(world.parent_names(obj))
+    for name, slot in world.slots(obj):
+        entry = {"name": name + ("*" if slot.kind == PARENT else ""), "kind": KINDS[slot.kind]}
+        if slot.kind == METHOD:
+            entry["source"] = slot.value
+        else:
+            entry["value"] = slot.value
+        if slot.meta is not None:
+            entry["meta"] = slot.meta
+        slots.append(entry)
+    order = {name: i for i, name in enumerate(world.parent_names(obj))}
+    slots.sort(key=lambda s: (0, order[s["name"][:-1]]) if s["name"][:-1] in parents
+               and s["kind"] == "parent" else (1, s["name"]))
+    return {"oid": obj.oid, "name": world.name_of(obj), "slots": slots}

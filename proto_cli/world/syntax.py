@@ -1,0 +1,435 @@
+"""Message syntax: expressions for `proto eval` and shell words for `proto send`.
+
+A small Smalltalk: unary > binary > keyword precedence, parentheses, cascades
+(`;`), statements separated by `.`, `name := expr` assignment, blocks
+`[:x | x + 1]`, brace lists `{1. 2. 3}`, and literals: integers, floats,
+`'strings'` (quote doubled inside), `#symbols` (strings), bytes `#[1 2 255]`,
+`nil`, `true`, `false`. Comments are in double quotes. Hand-written (no `re`)
+because `proto send` start-up is measured.
+"""
+
+from __future__ import annotations
+
+from .errors import ProtoSyntaxError
+from .message import BINARY_CHARS
+
+# Token kinds
+NUM, STR, SYM, BYTES_OPEN, IDENT, KEYWORD, BINARY, ASSIGN = range(8)
+LPAREN, RPAREN, LBRACK, RBRACK, LBRACE, RBRACE, PERIOD, SEMI, COLON, EOF = range(8, 18)
+_PUNCT = {"(": LPAREN, ")": RPAREN, "[": LBRACK, "]": RBRACK, "{": LBRACE, "}": RBRACE,
+          ".": PERIOD, ";": SEMI}
+LITERAL_NAMES = {"nil": None, "true": True, "false": False}
+
+
+# -- AST (tuples would be faster, classes read better; the trees are tiny)
+class Node:
+    __slots__ = ("col",)
+
+
+class Lit(Node):
+    __slots__ = ("value",)
+
+    def __init__(self, value: object, col: int) -> None:
+        self.value, self.col = value, col
+
+
+class Name(Node):
+    __slots__ = ("name",)
+
+    def __init__(self, name: str, col: int) -> None:
+        self.name, self.col = name, col
+
+
+class Assign(Node):
+    __slots__ = ("name", "expr")
+
+    def __init__(self, name: str, expr: Node, col: int) -> None:
+        self.name, self.expr, self.col = name, expr, col
+
+
+class Send(Node):
+    __slots__ = ("receiver", "selector", "args")
+
+    def __init__(self, receiver: Node, selector: str, args: list, col: int) -> None:
+        self.receiver, self.selector, self.args, self.col = receiver, selector, args, col
+
+
+class Cascade(Node):
+    """`r m1; m2`: every message goes to the receiver of the first."""
+
+    __slots__ = ("receiver", "messages")
+
+    def __init__(self, receiver: Node, messages: list, col: int) -> None:
+        self.receiver, self.messages, self.col = receiver, messages, col
+
+
+class BlockNode(Node):
+    __slots__ = ("params", "body")
+
+    def __init__(self, params: list[str], body: list[Node], col: int) -> None:
+        self.params, self.body, self.col = params, body, col
+
+
+class Brace(Node):
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Node], col: int) -> None:
+        self.items, self.col = items, col
+
+
+# -- lexer
+def tokenize(src: str) -> list[tuple[int, object, int]]:
+    """(kind, value, 0-based offset) tokens ending with EOF."""
+    out: list[tuple[int, object, int]] = []
+    i, n = 0, len(src)
+    while i < n:
+        ch = src[i]
+        if ch.isspace():
+            i += 1
+            continue
+        start = i
+        if ch == '"':
+            end = src.find('"', i + 1)
+            if end < 0:
+                raise ProtoSyntaxError("unterminated comment", src, start + 1)
+            i = end + 1
+            continue
+        if ch.isdigit() or (ch == "-" and i + 1 < n and src[i + 1].isdigit() and _neg_ok(out)):
+            value, i = _number(src, i)
+            out.append((NUM, value, start))
+        elif ch.isalpha() or ch == "_":
+            i += 1
+            while i < n and (src[i].isalnum() or src[i] == "_"):
+                i += 1
+            if i < n and src[i] == ":" and not (i + 1 < n and src[i + 1] == "="):
+                out.append((KEYWORD, src[start : i + 1], start))
+                i += 1
+            else:
+                out.append((IDENT, src[start:i], start))
+        elif ch == "'":
+            text, i = _string(src, i)
+            out.append((STR, text, start))
+        elif ch == "#":
+            if i + 1 < n and src[i + 1] == "[":
+                out.append((BYTES_OPEN, None, start))
+                i += 2
+            elif i + 1 < n and src[i + 1] == "'":
+                text, i = _string(src, i + 1)
+                out.append((SYM, text, start))
+            elif i + 1 < n and (src[i + 1].isalpha() or src[i + 1] == "_"):
+                i += 1
+                while i < n and (src[i].isalnum() or src[i] in "_:"):
+                    i += 1
+                out.append((SYM, src[start + 1 : i], start))
+            elif i + 1 < n and src[i + 1] in BINARY_CHARS:
+                i += 1
+                while i < n and src[i] in BINARY_CHARS:
+                    i += 1
+                out.append((SYM, src[start + 1 : i], start))
+            else:
+                raise ProtoSyntaxError("expected a symbol or #[ after #", src, start + 1)
+        elif ch == ":":
+            if i + 1 < n and src[i + 1] == "=":
+                out.append((ASSIGN, ":=", start))
+                i += 2
+            else:
+                out.append((COLON, ":", start))
+                i += 1
+        elif ch in _PUNCT:
+            out.append((_PUNCT[ch], ch, start))
+            i += 1
+        elif ch in BINARY_CHARS:
+            i += 1
+            while i < n and src[i] in BINARY_CHARS and not (
+                src[i] == "-" and i + 1 < n and src[i + 1].isdigit()
+            ):
+                i += 1
+            out.append((BINARY, src[start:i], start))
+        else:
+            raise ProtoSyntaxError(f"unexpected character {ch!r}", src, start + 1)
+    out.append((EOF, None, n))
+    return out
+
+
+def _neg_ok(tokens: list) -> bool:
+    """A '-' starts a negative literal unless it follows an operand (then it is minus)."""
+    if not tokens:
+        return True
+    return tokens[-1][0] not in (NUM, STR, SYM, IDENT, RPAREN, RBRACK, RBRACE)
+
+
+def _number(src: str, i: int) -> tuple[object, int]:
+    start, n = i, len(src)
+    if src[i] == "-":
+        i += 1
+    while i < n and (src[i].isdigit() or src[i] == "_"):
+        i += 1
+    is_float = False
+    if i + 1 < n and src[i] == "." and src[i + 1].isdigit():
+        is_float = True
+        i += 1
+        while i < n and src[i].isdigit():
+            i += 1
+    if i < n and src[i] in "eE":
+        j = i + 1
+        if j < n and src[j] in "+-":
+            j += 1
+        if j < n and src[j].isdigit():
+            is_float = True
+            i = j
+            while i < n and src[i].isdigit():
+                i += 1
+    text = src[start:i]
+    if i < n and (src[i].isalpha() or src[i] == "_"):
+        raise ProtoSyntaxError(f"malformed number {src[start:i + 1]!r}", src, start + 1)
+    try:
+        return (float(text) if is_float else int(text)), i
+    except ValueError:
+        raise ProtoSyntaxError(f"malformed number {text!r}", src, start + 1) from None
+
+
+def _string(src: str, i: int) -> tuple[str, int]:
+    parts, start, i = [], i, i + 1
+    while True:
+        end = src.find("'", i)
+        if end < 0:
+            raise ProtoSyntaxError("unterminated string", src, start + 1)
+        parts.append(src[i:end])
+        if end + 1 < len(src) and src[end + 1] == "'":
+            parts.append("'")
+            i = end + 2
+        else:
+            return "".join(parts), end + 1
+
+
+# -- parser
+class Parser:
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.toks = tokenize(src)
+        self.pos = 0
+
+    def peek(self) -> tuple[int, object, int]:
+        return self.toks[self.pos]
+
+    def next(self) -> tuple[int, object, int]:
+        tok = self.toks[self.pos]
+        self.pos += 1
+        return tok
+
+    def fail(self, message: str, tok=None) -> ProtoSyntaxError:
+        tok = tok or self.peek()
+        found = "end of input" if tok[0] == EOF else repr(self.src[tok[2] :].split()[0][:20])
+        return ProtoSyntaxError(f"{message}, found {found}", self.src, tok[2] + 1)
+
+    def expect(self, kind: int, what: str) -> tuple:
+        if self.peek()[0] != kind:
+            raise self.fail(f"expected {what}")
+        return self.next()
+
+    def program(self) -> list[Node]:
+        stmts = self.statements(EOF)
+        self.expect(EOF, "end of input")
+        if not stmts:
+            raise self.fail("expected an expression")
+        return stmts
+
+    def statements(self, closer: int) -> list[Node]:
+        stmts: list[Node] = []
+        while self.peek()[0] not in (closer, EOF):
+            stmts.append(self.statement())
+            if self.peek()[0] == PERIOD:
+                self.next()
+            elif self.peek()[0] != closer:
+                raise self.fail("expected '.' between statements")
+        return stmts
+
+    def statement(self) -> Node:
+        tok = self.peek()
+        if tok[0] == IDENT and self.toks[self.pos + 1][0] == ASSIGN:
+            self.pos += 2
+            if tok[1] in LITERAL_NAMES:
+                raise ProtoSyntaxError(f"cannot assign to {tok[1]}", self.src, tok[2] + 1)
+            return Assign(tok[1], self.statement(), tok[2] + 1)
+        return self.expression()
+
+    def expression(self) -> Node:
+        first = self.keyword_expr()
+        if self.peek()[0] != SEMI:
+            return first
+        if not isinstance(first, Send):
+            raise self.fail("a cascade needs a message before ';'")
+        messages = [(first.selector, first.args)]
+        receiver = first.receiver
+        while self.peek()[0] == SEMI:
+            self.next()
+            holder = self.keyword_expr(receiver=_Slot())
+            if not isinstance(holder, Send) or not isinstance(_root(holder), _Slot):
+                raise self.fail("expected a message after ';'")
+            messages.append(_flatten_cascade(holder))
+        return Cascade(receiver, messages, first.col)
+
+    def keyword_expr(self, receiver: Node | None = None) -> Node:
+        col = self.peek()[2] + 1
+        rcvr = self.binary_expr(receiver)
+        if self.peek()[0] != KEYWORD:
+            return rcvr
+        parts, args = [], []
+        while self.peek()[0] == KEYWORD:
+            parts.append(self.next()[1])
+            args.append(self.binary_expr())
+        return Send(rcvr, "".join(parts), args, col)
+
+    def binary_expr(self, receiver: Node | None = None) -> Node:
+        col = self.peek()[2] + 1
+        left = self.unary_expr(receiver)
+        while self.peek()[0] == BINARY:
+            op = self.next()[1]
+            left = Send(left, op, [self.unary_expr()], col)
+        return left
+
+    def unary_expr(self, receiver: Node | None = None) -> Node:
+        col = self.peek()[2] + 1
+        node = receiver if receiver is not None else self.primary()
+        while self.peek()[0] == IDENT:
+            node = Send(node, self.next()[1], [], col)
+        return node
+
+    def primary(self) -> Node:
+        tok = self.next()
+        kind, value, off = tok
+        col = off + 1
+        if kind in (NUM, STR, SYM):
+            return Lit(value, col)
+        if kind == IDENT:
+            if value in LITERAL_NAMES:
+                return Lit(LITERAL_NAMES[value], col)
+            return Name(value, col)
+        if kind == BYTES_OPEN:
+            data = []
+            while self.peek()[0] == NUM:
+                b = self.next()
+                if type(b[1]) is not int or not 0 <= b[1] <= 255:
+                    raise ProtoSyntaxError("a byte is an integer from 0 to 255", self.src, b[2] + 1)
+                data.append(b[1])
+            self.expect(RBRACK, "']' to close the bytes literal")
+            return Lit(bytes(data), col)
+        if kind == LPAREN:
+            inner = self.expression()
+            self.expect(RPAREN, "')'")
+            return inner
+        if kind == LBRACK:
+            return self.block(col)
+        if kind == LBRACE:
+            items = self.statements(RBRACE)
+            self.expect(RBRACE, "'}'")
+            return Brace(items, col)
+        self.pos -= 1
+        raise self.fail("expected an expression")
+
+    def block(self, col: int) -> BlockNode:
+        params: list[str] = []
+        while self.peek()[0] == COLON:
+            self.next()
+            params.append(self.expect(IDENT, "a block parameter name after ':'")[1])
+        if params:
+            bar = self.peek()
+            if bar[0] == BINARY and bar[1] == "|":
+                self.next()
+            elif bar[0] == BINARY and bar[1] == "||":
+                raise self.fail("expected '|' after block parameters")
+            elif bar[0] != RBRACK:
+                raise self.fail("expected '|' after block parameters")
+        body = self.statements(RBRACK)
+        self.expect(RBRACK, "']' to close the block")
+        return BlockNode(params, body, col)
+
+
+class _Slot(Node):
+    """Placeholder receiver while parsing a cascade part."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        self.col = 0
+
+
+def _root(node: Node) -> Node:
+    while isinstance(node, Send):
+        node = node.receiver
+    return node
+
+
+def _flatten_cascade(node: Send) -> tuple[str, list]:
+    if isinstance(node.receiver, Send):
+        raise ProtoSyntaxError("a cascade part is a single message", "", node.col)
+    return node.selector, node.args
+
+
+def parse(src: str) -> list[Node]:
+    """Statements of an expression program."""
+    return Parser(src).program()
+
+
+def parse_words(receiver: str, words: list[str]) -> Send:
+    """One message from shell words: `point x: 10`, `3 + 4`, `d at: 1 put: 'x'`.
+
+    Each word is whole: a selector part, or one argument literal or lobby name.
+    """
+    rcvr = _word_operand(receiver, 1)
+    if not words:
+        raise ProtoSyntaxError("expected a message after the receiver", receiver, len(receiver) + 1)
+    first = words[0]
+    if first.endswith(":") and _is_keyword_part(first):
+        if len(words) % 2:
+            raise ProtoSyntaxError(
+                f"keyword {words[-1]} needs an argument", " ".join(words), len(" ".join(words)) + 1
+            )
+        parts, args = [], []
+        for i in range(0, len(words), 2):
+            part = words[i]
+            if not (part.endswith(":") and _is_keyword_part(part)):
+                raise ProtoSyntaxError(
+                    f"expected a keyword like 'at:' at word {i + 2}, found {part!r}", part, 1
+                )
+            parts.append(part)
+            args.append(_word_operand(words[i + 1], i + 3))
+        return Send(rcvr, "".join(parts), args, 1)
+    if all(ch in BINARY_CHARS for ch in first):
+        if len(words) != 2:
+            raise ProtoSyntaxError(f"binary message {first} takes exactly one argument", first, 1)
+        return Send(rcvr, first, [_word_operand(words[1], 3)], 1)
+    if len(words) == 1 and (first[0].isalpha() or first[0] == "_") and (
+        first.replace("_", "a").isalnum()
+    ):
+        return Send(rcvr, first, [], 1)
+    raise ProtoSyntaxError(
+        f"{' '.join(words)!r} is not a message (unary `x`, binary `+ 4`, keyword `at: 1`)",
+        first, 1,
+    )
+
+
+def _is_keyword_part(word: str) -> bool:
+    body = word[:-1]
+    return bool(body) and (body[0].isalpha() or body[0] == "_") and body.replace("_", "a").isalnum()
+
+
+def _word_operand(word: str, position: int) -> Node:
+    """One shell word as a literal or a lobby name."""
+    try:
+        toks = tokenize(word)
+    except ProtoSyntaxError as exc:
+        raise ProtoSyntaxError(f"word {position}: {exc.reason}", word, exc.column) from None
+    parser = Parser.__new__(Parser)
+    parser.src, parser.toks, parser.pos = word, toks, 0
+    if toks[0][0] in (NUM, STR, SYM, BYTES_OPEN) or (toks[0][0] == IDENT):
+        try:
+            node = parser.primary()
+        except ProtoSyntaxError as exc:
+            raise ProtoSyntaxError(f"word {position}: {exc.reason}", word, exc.column) from None
+        if parser.peek()[0] == EOF:
+            return node
+    raise ProtoSyntaxError(
+        f"word {position} ({word!r}) is not a literal or a name; quote strings: \"'{word}'\"",
+        word, 1,
+    )
