@@ -58,7 +58,7 @@ def send(
     print(actions.send(_image(image), receiver, words or [], json))
 
 
-@app.command("eval")
+@app.command("eval", context_settings=_WORDS)
 def eval_(
     expression: Annotated[str, typer.Argument(help="Statements separated by '.'; - reads stdin.")],
     image: ImageOpt = None,

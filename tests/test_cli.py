@@ -1,0 +1,124 @@
+"""The `proto` command through real subprocesses and in-process: the README tour."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+def test_tour_through_the_shell(proto, tmp_path):
+    assert proto("eval", "point := genesis clone. point addSlot: 'x' value: 3. point addSlot: 'y' value: 4").returncode == 0
+    src = tmp_path / "dist.py"
+    src.write_text("def distance(self):\n    return (send(self, 'x') ** 2 + send(self, 'y') ** 2) ** 0.5\n")
+    assert proto("define", "point", "distance", "--source", str(src)).returncode == 0
+    r = proto("send", "point", "distance")
+    assert (r.returncode, r.stdout) == (0, "5.0\n")
+    assert proto("send", "point", "x:", "10").returncode == 0
+    assert proto("send", "point", "x").stdout == "10\n"
+    r = proto("send", "point", "frobnicate")
+    assert r.returncode == 1
+    assert r.stderr.strip() == "proto: <point #%s> does not understand frobnicate" % r.stderr.split("#")[1].split(">")[0]
+    r = proto("send", "3", "+", "4")
+    assert r.stdout == "7\n"
+    r = proto("inspect", "point", "--json")
+    info = json.loads(r.stdout)
+    assert info["name"] == "point"
+    assert {s["name"]: s["kind"] for s in info["slots"]} == {
+        "parent*": "parent", "distance": "method", "x": "data", "y": "data"}
+
+
+def test_define_from_stdin_and_keyword_send(proto):
+    proto("eval", "d := genesis clone. d addSlot: 'items' value: #{}")  # bad: no map literal
+    proto("eval", "d := genesis clone. d addSlot: 'items' value: {}")
+    r = proto("define", "d", "at:put:", stdin=(
+        "def at_put(self, index, value):\n"
+        "    items = list(send(self, 'items'))\n"
+        "    items[index:index + 1] = [value]\n"
+        "    send(self, 'items:', tuple(items))\n"
+        "    return value\n"))
+    assert r.returncode == 0, r.stderr
+    r = proto("send", "d", "at:", "0", "put:", "'x'")
+    assert (r.returncode, r.stdout) == (0, "'x'\n")
+    assert proto("send", "d", "items").stdout == "{'x'}\n"
+
+
+def test_json_shapes(proto):
+    proto("eval", "p := genesis clone. blob := #[0 255]. pi := 3.5. s := 'hé'")
+    assert json.loads(proto("send", "--json", "blob", "yourself").stdout) == {
+        "result": {"$base64": "AP8="}, "learned": False}
+    assert json.loads(proto("send", "--json", "pi", "yourself").stdout)["result"] == 3.5
+    assert json.loads(proto("send", "--json", "s", "size").stdout)["result"] == 2
+    result = json.loads(proto("eval", "--json", "p").stdout)["result"]
+    assert result["name"] == "p" and isinstance(result["$ref"], int)
+    assert json.loads(proto("eval", "--json", "{1. nil. true}").stdout)["result"] == [1, None, True]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (["send", "lobby", "nothingHere"], 1, "does not understand nothingHere"),
+        (["send", "nosuchname", "printString"], 1, "unknown name nosuchname"),
+        (["send", "3", "+"], 2, "binary message + takes exactly one argument"),
+        (["send", "3", "at:", "hello world"], 2, "quote strings"),
+        (["eval", "3 +"], 2, "syntax error at column 4"),
+        (["eval", "1 / 0"], 1, "ZeroDivisionError"),
+        (["define", "nobody", "x", "--source", "/nonexistent.py"], 2, "cannot read"),
+        (["inspect", "nobody"], 2, "the lobby has no slot 'nobody'"),
+        (["send", "3", "+", "'a'"], 1, "TypeError"),
+    ],
+)
+def test_bad_input_is_one_line_and_an_exit_code(proto, args, code, text):
+    r = proto(*args)
+    assert r.returncode == code, r.stderr
+    assert text in r.stderr
+    assert "Traceback" not in r.stderr
+    if code == 1 or args[0] != "define":
+        assert r.stderr.count("\n") == 1
+
+
+def test_missing_image_is_exit_2(proto, tmp_path):
+    r = proto("send", "lobby", "printString", image=None)
+    assert r.returncode == 2 and "PROTO_IMAGE" in r.stderr
+    r = proto("-i", str(tmp_path / "none.image"), "send", "lobby", "printString")
+    assert r.returncode == 2 and "no such image" in r.stderr
+
+
+def test_init_refuses_to_overwrite(proto, image_path):
+    r = proto("init", image_path)
+    assert r.returncode == 2 and "already exists" in r.stderr
+
+
+def test_recursion_without_end_fails_cleanly(proto):
+    proto("eval", "r := genesis clone")
+    proto("define", "r", "loop", stdin="def loop(self):\n    return send(self, 'loop')\n")
+    r = proto("send", "r", "loop")
+    assert r.returncode == 1 and "recursion too deep" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_image_option_in_both_places(proto, image_path):
+    assert proto("-i", image_path, "send", "3", "+", "1", image=None).stdout == "4\n"
+    assert proto("send", "-i", image_path, "3", "+", "1", image=None).stdout == "4\n"
+    assert proto("send", "--", "-3", "abs").stdout == "3\n"
+
+
+def test_in_process_cli(cli):
+    assert cli("eval", "x := 41")[0] == 0
+    code, out, _ = cli("send", "x", "+", "1")
+    assert (code, out) == (0, "42\n")
+
+
+def test_send_start_up_imports_only_what_it_needs(image_path):
+    probe = (
+        "import sys\nfrom proto_cli.main import main\n"
+        f"code = main(['-i', {image_path!r}, 'send', '3', '+', '4'])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'typer', 'click', 'rich', 'llama_cpp', 'pycparser', 'cffi', 'typing', 're', 'ast', 'json'})\n"
+        "print(code, heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.splitlines()[-1] == "0 []", r.stdout + r.stderr

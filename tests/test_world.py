@@ -1,0 +1,173 @@
+"""The object world: slots, delegation, the lookup cache, doesNotUnderstand:, genesis."""
+
+from __future__ import annotations
+
+import pytest
+
+from proto_cli.world.errors import MessageNotUnderstood, SlotError, UsageError
+from proto_cli.world.objects import METHOD
+from proto_cli.world.shell import define, evaluate
+
+
+def defm(world, path, selector, source):
+    world(lambda w: define(w, path, selector, source))
+
+
+def test_data_assignment_and_method_slots(world):
+    world.eval("p := genesis clone. p addSlot: 'x' value: 3. p addSlot: 'y' value: 4")
+    defm(world, "p", "norm", "def norm(self):\n    return (self.send('x')**2 + send(self, 'y')**2) ** 0.5\n")
+    assert world.eval("p norm") == 5.0
+    assert world.eval("p x: 6. p x") == 6
+    assert world.eval("p x: 6") == ("obj", world.eval("p")[1])  # assignment answers the receiver
+    assert world.eval("p norm") == pytest.approx(7.2111025509)
+
+
+def test_parent_lookup_is_depth_first_in_slot_order(world):
+    world.eval(
+        "c := genesis clone. c addSlot: 'who' value: 'c'. "
+        "a := genesis clone. a addSlot: 'up*' value: c. "
+        "b := genesis clone. b addSlot: 'who' value: 'b'. "
+        "o := genesis clone. o addSlot: 'first*' value: a. o addSlot: 'second*' value: b"
+    )
+    assert world.eval("o who") == "c"  # found through a before b
+    world.eval("o removeSlot: 'first*'")
+    assert world.eval("o who") == "b"
+
+
+def test_self_stays_the_receiver(world):
+    world.eval("proto1 := genesis clone. kid := genesis clone. kid addSlot: 'p*' value: proto1. kid addSlot: 'x' value: 42")
+    defm(world, "proto1", "double", "def double(self):\n    return send(self, 'x') * 2\n")
+    assert world.eval("kid double") == 84
+
+
+def test_resend_goes_to_the_holders_parents(world):
+    world.eval("base := genesis clone. kid := genesis clone. kid addSlot: 'parent*' value: base")
+    defm(world, "base", "greet:", "def greet(self, name):\n    return 'hello ' + name\n")
+    defm(world, "kid", "greet:", "def greet(self, name):\n    return resend(self, 'greet:', name).upper()\n")
+    assert world.eval("kid greet: 'bob'") == "HELLO BOB"
+
+
+def test_parent_cycles_end_the_lookup(world):
+    world.eval("a := genesis clone. b := genesis clone. a addSlot: 'p*' value: b. b addSlot: 'q*' value: a")
+    with pytest.raises(MessageNotUnderstood, match="does not understand nothingHere"):
+        world.eval("a nothingHere")
+    assert world.eval("a printString").startswith("<a")
+
+
+def test_cache_follows_slot_changes(world):
+    world.eval("parent1 := genesis clone. parent1 addSlot: 'v' value: 1. kid := genesis clone. kid addSlot: 'parent*' value: parent1")
+
+    def sequence(w):
+        kid = evaluate(w, "kid")
+        seen = [w.send(kid, "v")]
+        w.put_slot(kid, "v", 2)
+        seen.append(w.send(kid, "v"))
+        w.remove_slot(kid, "v")
+        seen.append(w.send(kid, "v"))
+        other = evaluate(w, "genesis clone")
+        w.put_slot(other, "v", 3)
+        w.set_slot(kid, "parent", other)
+        seen.append(w.send(kid, "v"))
+        w.put_slot(other, "v", "def v(self):\n    return 4\n", METHOD)
+        seen.append(w.send(kid, "v"))
+        w.put_slot(other, "v", "def v(self):\n    return 5\n", METHOD)
+        seen.append(w.send(kid, "v"))
+        return seen
+
+    assert world(sequence) == [1, 2, 1, 3, 4, 5]
+
+
+def test_forwarding_proxy_overrides_does_not_understand(world):
+    world.eval("target := genesis clone. target addSlot: 'x' value: 7. proxy := genesis clone. proxy addSlot: 'target' value: target. log := {}")
+    defm(world, "proxy", "doesNotUnderstand:", (
+        "def dnu(self, message):\n"
+        "    lobby.send('log:', send(lobby, 'log') + (message.selector,))\n"
+        "    return send(message, 'sendTo:', send(self, 'target'))\n"))
+    assert world.eval("proxy x") == 7
+    assert world.eval("proxy x: 9. target x") == 9
+    assert world.eval("log") == ("x", "x:")
+    with pytest.raises(MessageNotUnderstood, match="target.*does not understand nope"):
+        world.eval("proxy nope")
+
+
+def test_reified_message(world):
+    world.eval("catcher := genesis clone")
+    defm(world, "catcher", "doesNotUnderstand:",
+         "def dnu(self, m):\n    return {'sel': send(m, 'selector'), 'args': send(m, 'arguments'), "
+         "'same': send(m, 'receiver') is self}\n")
+    got = world.eval("catcher at: 1 put: 'x'")
+    assert dict(got) == {"sel": "at:put:", "args": (1, "x"), "same": True}
+
+
+def test_not_understood_lists_near_misses(world):
+    world.eval("p := genesis clone. p addSlot: 'distance' value: 1")
+    with pytest.raises(MessageNotUnderstood) as info:
+        world.eval("p distanse")
+    assert "distance" in info.value.near
+
+
+def test_genesis_cloning_and_slot_messages(world):
+    world.eval("p := genesis clone. p addSlot: 'x' value: 1. q := p clone. q x: 2")
+    assert world.eval("p x") == 1 and world.eval("q x") == 2
+    assert world.eval("p = q") is False and world.eval("p = p") is True
+    assert world.eval("p setSlot: 'x' value: 5. p x") == 5
+    with pytest.raises(SlotError, match="has no slot nope"):
+        world.eval("p setSlot: 'nope' value: 1")
+    world.eval("p removeSlot: 'x'")
+    with pytest.raises(MessageNotUnderstood):
+        world.eval("p x")
+    with pytest.raises(UsageError, match="not a valid slot name"):
+        world.eval("p addSlot: '3x' value: 1")
+
+
+def test_booleans_blocks_and_loops(world):
+    assert world.eval("(1 < 2) ifTrue: ['y'] ifFalse: ['n']") == "y"
+    assert world.eval("(1 > 2) ifTrue: ['y'] ifFalse: ['n']") == "n"
+    assert world.eval("true ifTrue: 1 ifFalse: 2") == 1  # non-blocks answer themselves
+    assert world.eval("n := 0. [n < 10] whileTrue: [n := n + 1]. n") == 10
+    assert world.eval("[:a :b | a * b] value: 6 value: 7") == 42
+    assert world.eval("(true and: [false]) | true") is True
+
+
+def test_numbers_strings_bytes_lists(world):
+    assert world.eval("3 + 4 * 2") == 14
+    assert world.eval("3 + (4 * 2)") == 11
+    assert world.eval("7 // 2") == 3 and world.eval("7 \\\\ 2") == 1
+    assert world.eval("2 raisedTo: 10") == 1024
+    assert world.eval("1.5 < 2") is True and world.eval("3 max: 9") == 9
+    assert world.eval("3 = 3.0") is True and world.eval("3 = '3'") is False
+    assert world.eval("'hello' size") == 5 and world.eval("'hello' at: 1") == "e"
+    assert world.eval("#[1 2 3] size") == 3 and world.eval("#[1 2 3] at: 2") == 3
+    assert world.eval("{1. 'a'. nil} size") == 3 and world.eval("{10. 20} at: 1") == 20
+    assert world.eval("3 printString") == "3"
+    assert world.eval("'it''s' printString") == "'it''s'"
+    assert world.eval("#[1 2] printString") == "#[1 2]"
+    assert world.eval("nil printString") == "nil"
+
+
+def test_methods_call_methods_through_lookup(world):
+    world.eval("acct := genesis clone. acct addSlot: 'balance' value: 10")
+    defm(world, "acct", "deposit:", "def deposit(self, n):\n    send(self, 'balance:', send(self, 'balance') + n)\n    return self\n")
+    defm(world, "acct", "twice:", "def twice(self, n):\n    return self.send('deposit:', n).send('deposit:', n)\n")
+    world.eval("acct twice: 5")
+    assert world.eval("acct balance") == 20
+
+
+@pytest.mark.parametrize(
+    ("selector", "source", "message"),
+    [
+        ("foo", "def foo(self, extra):\n    return 1\n", "takes self plus 0"),
+        ("at:put:", "def f(self, a):\n    return 1\n", "takes self plus 2"),
+        ("foo", "def foo(self:\n", "invalid syntax|was never closed"),
+        ("foo", "x = 1\n", "exactly one function"),
+    ],
+)
+def test_bad_method_source_is_refused(world, selector, source, message):
+    world.eval("p := genesis clone")
+    with pytest.raises(UsageError, match=message):
+        defm(world, "p", selector, source)
+
+
+def test_blocks_cannot_be_stored(world):
+    with pytest.raises(SlotError, match="Block cannot be stored"):
+        world.eval("b := [1]")
