@@ -21,13 +21,23 @@ immutable, so a change to a slot is always an explicit slot write.
 
 from __future__ import annotations
 
-from struct import Struct
-from types import MappingProxyType
-
 from .errors import DecodeError, EncodeError
 
-_F64 = Struct(">d")
+# Spelled without importing `types` and `struct`: both cost start-up time that
+# every `proto send` pays, and floats are rare in slots.
+MappingProxyType = type(type.__dict__)
 MAX_DEPTH = 64
+
+
+def _f64():
+    from struct import Struct
+
+    global _F64
+    _F64 = Struct(">d")
+    return _F64
+
+
+_F64 = None
 
 
 class Ref:
@@ -86,7 +96,7 @@ def _encode(value: object, out: bytearray, depth: int, ref_of) -> None:
         _varint((value << 1) if value >= 0 else ((-value << 1) - 1), out)
     elif t is float:
         out += b"f"
-        out += _F64.pack(value)
+        out += (_F64 or _f64()).pack(value)
     elif t is str:
         data = value.encode("utf-8", "surrogatepass")
         out += b"s"
@@ -183,7 +193,7 @@ class _Reader:
         if tag == 0x46:  # F
             return False
         if tag == 0x66:  # f
-            return _F64.unpack(self.take(8))[0]
+            return (_F64 or _f64()).unpack(self.take(8))[0]
         if tag == 0x62:  # b
             return bytes(self.take(self.varint()))
         if tag == 0x72:  # r

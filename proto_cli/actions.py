@@ -8,11 +8,12 @@ the text to print; nothing is printed before the transaction has committed.
 from __future__ import annotations
 
 from . import session
-from .render import dump_json, to_json
 
 
 def _answer(world, value: object, as_json: bool) -> str:
     if as_json:
+        from .render import dump_json, to_json
+
         return dump_json({"result": to_json(value, world.name_of), "learned": False})
     return world.print_string(value)
 
@@ -50,6 +51,7 @@ def define(image: str | None, target: str, selector: str, source: str) -> str:
 
 def inspect(image: str | None, target: str) -> dict:
     """One object's slots, JSON-ready, each value also as text (no method runs)."""
+    from .render import to_json
     from .world.shell import inspect_object, resolve
 
     path = session.image_path(image)

@@ -71,7 +71,7 @@ def eval_(
 
 @app.command()
 def define(
-    target: Annotated[str, typer.Argument(help="Object: a lobby path like point or traits.number.")],
+    target: Annotated[str, typer.Argument(help="Object: a lobby path (point, traits.number).")],
     selector: Annotated[str, typer.Argument(help="Selector, e.g. distance or at:put:.")],
     source: Annotated[
         str, typer.Option("--source", "-s", help="Python file with one function; - for stdin.")
@@ -86,7 +86,9 @@ def define(
             with open(source, encoding="utf-8") as f:
                 text = f.read()
         except (OSError, UnicodeDecodeError) as exc:
-            raise typer.BadParameter(f"cannot read {source}: {exc}", param_hint="--source") from None
+            raise typer.BadParameter(
+                f"cannot read {source}: {exc}", param_hint="--source"
+            ) from None
     print(actions.define(_image(image), target, selector, text))
 
 

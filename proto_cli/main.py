@@ -7,8 +7,6 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from .errors import report
-
     try:
         from .fastpath import try_send
 
@@ -22,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line
         if isinstance(exc, SystemExit):
             return exc.code if isinstance(exc.code, int) else 1
+        from .errors import report
+
         return report(exc)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from types import MappingProxyType
+
+from image_format.codec import MappingProxyType
 
 from .world.message import Message
 from .world.objects import ProtoObject

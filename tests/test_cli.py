@@ -22,7 +22,7 @@ def test_tour_through_the_shell(proto, tmp_path):
     assert proto("send", "point", "x").stdout == "10\n"
     r = proto("send", "point", "frobnicate")
     assert r.returncode == 1
-    assert r.stderr.strip() == "proto: <point #%s> does not understand frobnicate" % r.stderr.split("#")[1].split(">")[0]
+    assert r.stderr.strip() == "proto: <point #{}> does not understand frobnicate".format(r.stderr.split("#")[1].split(">")[0])
     r = proto("send", "3", "+", "4")
     assert r.stdout == "7\n"
     r = proto("inspect", "point", "--json")

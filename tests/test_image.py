@@ -49,7 +49,8 @@ def test_not_an_image(tmp_path, content, message):
 
 def test_truncated_image(image_path, world):
     world.eval("big := genesis clone. big addSlot: 'blob' value: (#[1 2 3] , #[4])")
-    data = open(image_path, "rb").read()
+    with open(image_path, "rb") as f:
+        data = f.read()
     with open(image_path, "wb") as f:
         f.write(data[: len(data) // 2])
     with pytest.raises(ImageError, match="truncated"):
@@ -114,13 +115,11 @@ def test_map_grows_by_itself(monkeypatch, tmp_path):
 
 def test_a_failed_command_changes_nothing(world, cli, image_path):
     world.eval("counter := 0")
-    before = open(image_path, "rb").read()
     code, _, err = cli("eval", "counter := 5. other := 1. 1 / 0")
     assert code == 1 and "ZeroDivisionError" in err
     assert world.eval("counter") == 0
     code, _, _ = cli("eval", "other")
     assert code == 1
-    del before
 
 
 def test_two_processes_write_at_once(world, image_path):

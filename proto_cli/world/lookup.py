@@ -5,11 +5,12 @@ order, each object at most once (so parent cycles end the search instead of
 looping). `self` stays the original receiver throughout.
 
 The cache lives on the object where lookup starts (the receiver, or the traits
-object behind a number, string...) and maps a selector to what was found. Each
-entry is stamped with the world's layout epoch, which moves whenever a slot is
-added or removed, a parent changes, or a method is redefined: anything that
-could change what a lookup finds. Changing a data slot's value does not move
-it, because the cache holds the slot itself and reads its value at send time.
+object behind a number, string...) and maps a selector to what was found. All
+caches are flushed whenever a slot is added or removed, a parent changes, or a
+method is redefined: anything that could change what a lookup finds. (Those
+are rare next to sends, so the hot path checks nothing but the cache itself.)
+Changing a data slot's value flushes nothing, because the cache holds the slot
+itself and reads its value at send time.
 """
 
 from __future__ import annotations
@@ -25,33 +26,43 @@ CALL, READ, ASSIGN = 0, 1, 2
 class Dispatcher:
     """The send machinery of a World (mixed in; kept apart because it is the hot path)."""
 
-    epoch: int
+    _cached: list
 
     def send(self, receiver: object, selector: str, args: tuple = ()) -> object:
         start = receiver if type(receiver) is ProtoObject else self.behaviour(receiver)
         entry = start._cache.get(selector)
-        if entry is None or entry[0] != self.epoch:
+        if entry is None:
             entry = self._fill(start, selector)
             if entry is None:
                 return self._not_understood(receiver, selector, args)
-        if len(args) != entry[3]:
-            raise UsageError(
-                f"{selector} takes {entry[3]} argument(s), {len(args)} given"
-            )
-        how = entry[1]
+        how = entry[0]
         if how is CALL:
             try:
-                return entry[2](receiver, *args)
+                return entry[1](receiver, *args)
             except ProtoError:
                 raise
             except Exception as exc:
+                if len(args) != entry[2]:
+                    raise self._arity_error(selector, entry[2], args) from None
                 if not hasattr(exc, "proto_where"):
-                    exc.proto_where = self._where(entry[4], selector)
+                    exc.proto_where = self._where(entry[3], selector)
                 raise
+        if len(args) != entry[2]:
+            raise self._arity_error(selector, entry[2], args)
         if how is READ:
-            return entry[2].value
-        self.set_slot(entry[4], entry[2], args[0], assignment=True)
+            return entry[1].value
+        self.set_slot(entry[3], entry[1], args[0], assignment=True)
         return receiver
+
+    def flush_caches(self) -> None:
+        """Forget every lookup result: something that lookups depend on changed."""
+        for obj in self._cached:
+            obj._cache.clear()
+        self._cached.clear()
+
+    @staticmethod
+    def _arity_error(selector: str, arity: int, args: tuple) -> UsageError:
+        return UsageError(f"{selector} takes {arity} argument(s), {len(args)} given")
 
     def _where(self, holder: ProtoObject, selector: str) -> str:
         try:
@@ -66,11 +77,13 @@ class Dispatcher:
         holder, slot, assigning = found
         arity = selector_arity(selector)
         if assigning:
-            entry = (self.epoch, ASSIGN, selector[:-1], 1, holder)
+            entry = (ASSIGN, selector[:-1], 1, holder)
         elif slot.kind == METHOD:
-            entry = (self.epoch, CALL, self.compiled(holder, selector, slot), arity, holder)
+            entry = (CALL, self.compiled(holder, selector, slot), arity, holder)
         else:
-            entry = (self.epoch, READ, slot, 0, holder)
+            entry = (READ, slot, 0, holder)
+        if not start._cache:
+            self._cached.append(start)
         start._cache[selector] = entry
         return entry
 

@@ -33,7 +33,8 @@ def validate_source(source: str, selector: str) -> str:
             f"method {selector}: {exc.msg} at line {exc.lineno}, column {exc.offset}"
         ) from None
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
-    others = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.Import | ast.ImportFrom)]
+    allowed = ast.FunctionDef | ast.Import | ast.ImportFrom
+    others = [n for n in tree.body if not isinstance(n, allowed)]
     if len(funcs) != 1 or others:
         raise UsageError(f"method {selector}: the source must define exactly one function")
     fn = funcs[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
+from image_format.codec import MappingProxyType
 
 from .message import Message
 from .objects import ProtoObject

@@ -40,7 +40,8 @@ def resolve(world, path: str) -> ProtoObject:
             where = "the lobby" if obj is world.lobby else world.describe(obj)
             raise UsageError(f"{path}: {where} has no slot {part!r}")
         if type(slot.value) is not ProtoObject:
-            raise UsageError(f"{path}: slot {part} holds {world.describe(slot.value)}, not an object")
+            shown = world.describe(slot.value)
+            raise UsageError(f"{path}: slot {part} holds {shown}, not an object")
         obj = slot.value
     return obj
 

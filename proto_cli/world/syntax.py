@@ -336,9 +336,7 @@ class Parser:
             bar = self.peek()
             if bar[0] == BINARY and bar[1] == "|":
                 self.next()
-            elif bar[0] == BINARY and bar[1] == "||":
-                raise self.fail("expected '|' after block parameters")
-            elif bar[0] != RBRACK:
+            elif bar[0] == BINARY and bar[1] == "||" or bar[0] != RBRACK:
                 raise self.fail("expected '|' after block parameters")
         body = self.statements(RBRACK)
         self.expect(RBRACK, "']' to close the block")

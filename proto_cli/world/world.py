@@ -7,10 +7,8 @@ the transaction at once, so committing it (or not) is the only decision left.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from image_format import layout as L
-from image_format.codec import decode, decode_prefix, encode
+from image_format.codec import MappingProxyType, decode, decode_prefix, encode
 from image_format.errors import DecodeError, EncodeError, ImageError
 
 from .errors import SlotError, UsageError
@@ -28,7 +26,7 @@ class World(Dispatcher):
 
     def __init__(self, txn, *, roots: dict[str, int] | None = None) -> None:
         self.txn = txn
-        self.epoch = 0
+        self._cached: list[ProtoObject] = []
         self.objects: dict[int, ProtoObject] = {}
         self._compiled: dict = {}
         self._env: dict | None = None
@@ -150,7 +148,7 @@ class World(Dispatcher):
             old.meta = meta
         else:
             obj._slots[name] = Slot(kind, value, meta)
-            self.epoch += 1
+            self.flush_caches()
         was_parent = old is not None and old.kind == PARENT
         if (kind == PARENT) != was_parent:
             names = [n for n in self.parent_names(obj) if n != name]
@@ -175,14 +173,14 @@ class World(Dispatcher):
             raise SlotError(f"{self.describe(obj)} has no slot {name}")
         self.txn.delete(L.slot_key(obj.oid, name))
         obj._slots[name] = None
-        self.epoch += 1
+        self.flush_caches()
         if slot.kind == PARENT:
             self._write_parents(obj, [n for n in self.parent_names(obj) if n != name])
 
     def _write_parents(self, obj: ProtoObject, names: list[str]) -> None:
         obj._parents = tuple(names)
         self.txn.put(L.object_key(obj.oid), encode({"parents": obj._parents}))
-        self.epoch += 1
+        self.flush_caches()
 
     def clone(self, obj: object) -> object:
         """A shallow copy with a new identity (values are immutable, so that is enough)."""
