@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from . import actions
-from .render import dump_json, is_tty, print_inspection
+from .render import dump_json, print_inspection
+from .sandbox_cli import app as sandbox_app
 
 app = typer.Typer(
     name="proto",
@@ -107,13 +108,4 @@ def inspect(
         print_inspection(info)
 
 
-def _mount_optional() -> None:
-    try:
-        from .sandbox_cli import app as sandbox_app
-    except ImportError:
-        return
-    app.add_typer(sandbox_app, name="sandbox")
-
-
-_mount_optional()
-__all__ = ["app", "is_tty"]
+app.add_typer(sandbox_app, name="sandbox")

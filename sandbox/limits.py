@@ -8,14 +8,22 @@ RLIMIT_NPROC.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-
 MB = 1024 * 1024
+#: Field names and defaults, in order (plain class, not a dataclass: importing
+#: dataclasses costs more than this whole package).
+DEFAULTS: dict[str, float] = {
+    "cpu_s": 10,
+    "memory_mb": 1024,
+    "processes": 64,
+    "file_mb": 16,
+    "wall_s": 20.0,
+    "output_kb": 256,
+    "tmpfs_mb": 64,
+}
 
 
-@dataclass(frozen=True)
 class Limits:
-    """Per-run budget. Every field has its own verdict ``kind`` when exceeded.
+    """Per-run budget, immutable. Every field has its own verdict ``kind`` when exceeded.
 
     cpu_s       CPU seconds (RLIMIT_CPU: SIGXCPU at cpu_s, SIGKILL one second later) -> ``cpu``
     memory_mb   address space (RLIMIT_AS); allocations beyond it fail -> ``memory``
@@ -26,21 +34,52 @@ class Limits:
     tmpfs_mb    size of each fresh tmpfs (/tmp and the working directory)
     """
 
-    cpu_s: int = 10
-    memory_mb: int = 1024
-    processes: int = 64
-    file_mb: int = 16
-    wall_s: float = 20.0
-    output_kb: int = 256
-    tmpfs_mb: int = 64
+    __slots__ = tuple(DEFAULTS)
+    cpu_s: int
+    memory_mb: int
+    processes: int
+    file_mb: int
+    wall_s: float
+    output_kb: int
+    tmpfs_mb: int
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
+    def __init__(
+        self,
+        cpu_s: int = 10,
+        memory_mb: int = 1024,
+        processes: int = 64,
+        file_mb: int = 16,
+        wall_s: float = 20.0,
+        output_kb: int = 256,
+        tmpfs_mb: int = 64,
+    ) -> None:
+        values = {"cpu_s": cpu_s, "memory_mb": memory_mb, "processes": processes,
+                  "file_mb": file_mb, "wall_s": wall_s, "output_kb": output_kb,
+                  "tmpfs_mb": tmpfs_mb}
+        for name, value in values.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"Limits.{f.name} must be a positive number, got {value!r}")
-        if self.processes < 2:
+                raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
+            object.__setattr__(self, name, value)
+        if processes < 2:
             raise ValueError("Limits.processes must be at least 2 (the program plus one child)")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Limits is immutable; use replace()")
+
+    def replace(self, **changes: float) -> Limits:
+        return Limits(**{**self.to_dict(), **changes})  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in DEFAULTS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Limits) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.to_dict().values()))
+
+    def __repr__(self) -> str:
+        return "Limits(" + ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items()) + ")"
 
     @property
     def output_bytes(self) -> int:
@@ -59,6 +98,3 @@ class Limits:
             f"--fsize={fsize}:{fsize}",
             "--core=0:0",
         ]
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)

@@ -67,7 +67,7 @@ def normalize_binds(binds: Iterable[str]) -> list[tuple[str, str]]:
             raise ValueError(f"bad bind {spec!r}: destination must be an absolute path")
         if not os.path.exists(src):
             raise ValueError(f"bind source does not exist: {src}")
-        if dest == "/" or any(_under(dest, p) for p in ("/tmp", WORKDIR, "/proc", "/dev")):
+        if dest in ("/", "/tmp", WORKDIR) or any(_under(dest, p) for p in ("/proc", "/dev")):
             raise ValueError(f"bad bind {spec!r}: cannot bind over /, /tmp, {WORKDIR}, /proc, /dev")
         out.append((src, os.path.normpath(dest)))
     return out
@@ -144,9 +144,11 @@ def _ro_bind_args(pairs: Iterable[tuple[str, str]], made: set[str]) -> list[str]
 
 
 @functools.lru_cache(maxsize=4)
-def _static(as_root: bool) -> tuple[tuple[str, ...], frozenset[str], tuple[str, ...]]:
-    """The part of the bwrap command line that is the same for every run (cached),
-    with the directories it creates and the host paths it already binds."""
+def _static(as_root: bool) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str],
+                                     tuple[str, ...]]:
+    """The parts of the bwrap command line that are the same for every run (cached):
+    namespaces and mounts before the tmpfs, the runtime binds after it (a venv may
+    live under /tmp), the directories they create and the host paths they bind."""
     if as_root:
         ns = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
               "--unshare-cgroup-try",
@@ -156,19 +158,17 @@ def _static(as_root: bool) -> tuple[tuple[str, ...], frozenset[str], tuple[str, 
               "--cap-add", "CAP_SETPCAP"]
     else:
         ns = ["--unshare-all", "--unshare-user", "--disable-userns"]
-    made = set(_system_roots())
+    head = (*ns, "--die-with-parent", "--new-session", "--hostname", HOSTNAME,
+            *system_args(), "--proc", "/proc", "--dev", "/dev")
+    made = {*_system_roots(), "/proc", "/dev", "/tmp", WORKDIR}
     bound = [p for p in (*python_runtime_paths(), *ETC_PATHS) if os.path.exists(p)]
-    args = (
-        *ns, "--die-with-parent", "--new-session", "--hostname", HOSTNAME,
-        *system_args(), *_ro_bind_args([(p, p) for p in bound], made),
-        "--proc", "/proc", "--dev", "/dev",
-    )
-    made |= {"/proc", "/dev", "/tmp", WORKDIR}
-    return args, frozenset(made), (*_system_roots(), *bound)
+    runtime = tuple(_ro_bind_args([(p, p) for p in bound], made))
+    return head, runtime, frozenset(made), (*_system_roots(), *bound)
 
 
 def static_args(as_root: bool) -> tuple[str, ...]:
-    return _static(as_root)[0]
+    head, runtime, _, _ = _static(as_root)
+    return head + runtime
 
 
 def build_argv(
@@ -190,14 +190,16 @@ def build_argv(
     ``sandbox_uid``/``setpriv`` are given only when running as root."""
     as_root = sandbox_uid is not None
     tmpfs_bytes = str(int(limits.tmpfs_mb * 1024 * 1024))
-    static, made_static, bound = _static(as_root)
+    head, runtime, made_static, bound = _static(as_root)
     made = set(made_static)
-    argv = [bwrap, *static]
-    extra = [(s, d) for s, d in binds if not (s == d and any(_under(d, b) for b in bound))]
-    argv += _ro_bind_args(extra, made)
+    argv = [bwrap, *head]
     argv += ["--perms", "1777", "--size", tmpfs_bytes, "--tmpfs", "/tmp"]
     argv += ["--perms", "0777" if as_root else "0755", "--size", tmpfs_bytes,
              "--tmpfs", WORKDIR]
+    # binds after the tmpfs mounts, so that host paths under /tmp can be bound too
+    argv += runtime
+    extra = [(s, d) for s, d in binds if not (s == d and any(_under(d, b) for b in bound))]
+    argv += _ro_bind_args(extra, made)
     for fd, rel in files:
         argv += ["--perms", "0666" if as_root else "0644", "--file", str(fd),
                  f"{WORKDIR}/{rel}"]

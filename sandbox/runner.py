@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +16,7 @@ from .errors import USERNS_HINT, SandboxUnavailable, UnsandboxedWarning
 from .limits import Limits
 from .supervise import Outcome, supervise
 from .verdict import Verdict, classify
+
 
 def run(
     argv: Sequence[str] | None = None,
@@ -46,6 +46,7 @@ def run(
     extra_env = policy.validate_env(dict(env) if env else None)
     try:
         bwrap_path = host.find_bwrap(bwrap)
+        host.require_supported(bwrap_path)
         prlimit = host.find_helper("prlimit")
         setpriv = host.find_helper("setpriv") if host.running_as_root() else None
         verdict = _run_sandboxed(bwrap_path, prlimit, setpriv, command, file_map, bind_pairs,
@@ -112,16 +113,18 @@ class _Tree:
                 return
 
     def kill(self, out: Outcome) -> None:
+        self.kill_namespace(out)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGKILL)
+
+    def kill_namespace(self, out: Outcome) -> None:
+        """Also used once bwrap exits: bwrap leaves as soon as the program's status
+        is known, but its init would keep any background process alive (even one
+        that closed its pipes). The run ends with its program: nothing outlives it."""
         self.learn(out)
         if self.init_pidfd is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 signal.pidfd_send_signal(self.init_pidfd, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            self.proc.send_signal(signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def close(self) -> None:
         if self.init_pidfd is not None:
@@ -165,7 +168,8 @@ def _run_sandboxed(
             fd = _memfd(name, data)
             fds.append(fd)
             file_fds.append((fd, name))
-        uid = (policy.SANDBOX_UID_BASE + secrets.randbelow(policy.SANDBOX_UID_SPAN)
+        uid = (policy.SANDBOX_UID_BASE
+               + int.from_bytes(os.urandom(4), "little") % policy.SANDBOX_UID_SPAN
                if setpriv is not None else None)
         argv = policy.build_argv(
             bwrap=bwrap, prlimit=prlimit, setpriv=setpriv, sandbox_uid=uid, limits=limits,
@@ -187,7 +191,8 @@ def _run_sandboxed(
         tree = _Tree(proc)
         try:
             out = supervise(proc, limits=limits, started=started, kill=tree.kill,
-                            status_fd=status_r, on_status=tree.learn)
+                            status_fd=status_r, on_status=tree.learn,
+                            on_exit=tree.kill_namespace)
         finally:
             tree.close()
             _close_pipes(proc)
@@ -204,27 +209,11 @@ def _run_sandboxed(
 def _raise_if_unusable(bwrap: str) -> None:
     """After a setup failure: if bwrap cannot even create namespaces for ``true``,
     the host refuses them; say so with the fix instead of a per-run error."""
-    probe = namespace_probe(bwrap)
+    probe = host.probe_namespaces(bwrap)
     if probe is not None:
         raise SandboxUnavailable(
             f"bubblewrap cannot create its namespaces here ({probe}); {USERNS_HINT}"
         )
-
-
-def namespace_probe(bwrap: str) -> str | None:
-    """None if ``bwrap --unshare-all ... true`` works, else bwrap's error message."""
-    true = host.find_helper("true")
-    try:
-        res = subprocess.run(
-            [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc",
-             "/proc", "--dev", "/dev", "--", true],
-            capture_output=True, text=True, timeout=30, env={}, check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return str(exc)
-    if res.returncode == 0:
-        return None
-    return (res.stderr.strip() or f"exit status {res.returncode}").splitlines()[0]
 
 
 def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
@@ -235,7 +224,7 @@ def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
 
 def _verdict(out: Outcome, limits: Limits, *, sandboxed: bool) -> Verdict:
     kind, code, sig, detail = classify(
-        wait_status=out.wait_status, killed_for=out.killed_for, cpu_s=out.cpu_s,
+        wait_status=out.wait_status, killed_for=out.killed_for, duration_s=out.duration_s,
         stderr=bytes(out.stderr), limits=limits, sandboxed=sandboxed,
     )
     return Verdict(
@@ -248,7 +237,6 @@ def _verdict(out: Outcome, limits: Limits, *, sandboxed: bool) -> Verdict:
         stdout_truncated=out.stdout_truncated,
         stderr_truncated=out.stderr_truncated,
         duration_s=round(out.duration_s, 6),
-        cpu_s=round(out.cpu_s, 6),
         sandboxed=sandboxed,
         detail=detail,
         limits=limits.to_dict(),
@@ -265,6 +253,8 @@ def _run_unsandboxed(
         "write everything this user can.",
         file=sys.stderr,
     )
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="proto-unsandboxed-") as work:
         for name, data in files.items():
             path = os.path.join(work, name)
@@ -295,10 +285,8 @@ def _run_unsandboxed(
 
 
 def _killpg(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _rlimit_setter(limits: Limits) -> Callable[[], None]:
