@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-from struct import Struct
 
 from .errors import ImageError
 
@@ -18,9 +17,13 @@ DATA_VERSION = 1
 _PAGE_HEADER = 16
 # MDB_meta: magic u32, version u32, address ptr, mapsize size_t,
 # dbs[2] (48 bytes each; dbs[0].md_pad holds the page size), last_pg, txnid.
-_META = Struct("<IIQQI")
-_TAIL = Struct("<QQ")
+_PSIZE_OFFSET = _PAGE_HEADER + 24
 _TAIL_OFFSET = _PAGE_HEADER + 8 + 8 + 8 + 96
+_NEED = _TAIL_OFFSET + 16
+
+
+def _u(data: bytes, offset: int, size: int) -> int:
+    return int.from_bytes(data[offset : offset + size], "little")
 
 
 def probe(path: str) -> None:
@@ -39,10 +42,11 @@ def probe(path: str) -> None:
         raise ImageError(f"{path}: empty file, not an image")
     try:
         with open(path, "rb") as f:
-            head = f.read(_TAIL_OFFSET + _TAIL.size)
-            if len(head) < _TAIL_OFFSET + _TAIL.size:
+            head = f.read(_NEED)
+            if len(head) < _NEED:
                 raise ImageError(f"{path}: truncated or not an image (too short)")
-            magic, version, _addr, _mapsize, psize = _META.unpack_from(head, _PAGE_HEADER)
+            magic, version = _u(head, _PAGE_HEADER, 4), _u(head, _PAGE_HEADER + 4, 4)
+            psize = _u(head, _PSIZE_OFFSET, 4)
             if magic != MAGIC:
                 raise ImageError(f"{path}: not an image (not an LMDB data file)")
             if version != DATA_VERSION:
@@ -50,14 +54,14 @@ def probe(path: str) -> None:
             if psize < 512 or psize > 65536 or psize & (psize - 1):
                 raise ImageError(f"{path}: corrupt image header (page size {psize})")
             f.seek(psize)
-            second = f.read(_TAIL_OFFSET + _TAIL.size)
+            second = f.read(_NEED)
     except PermissionError:
         raise ImageError(f"{path}: permission denied") from None
     except OSError as exc:
         raise ImageError(f"{path}: cannot read image: {exc.strerror}") from None
-    metas = [_TAIL.unpack_from(head, _TAIL_OFFSET)]
-    if len(second) == len(head) and _META.unpack_from(second, _PAGE_HEADER)[0] == MAGIC:
-        metas.append(_TAIL.unpack_from(second, _TAIL_OFFSET))
+    metas = [(_u(head, _TAIL_OFFSET, 8), _u(head, _TAIL_OFFSET + 8, 8))]
+    if len(second) == len(head) and _u(second, _PAGE_HEADER, 4) == MAGIC:
+        metas.append((_u(second, _TAIL_OFFSET, 8), _u(second, _TAIL_OFFSET + 8, 8)))
     last_pg, _txnid = max(metas, key=lambda m: m[1])
     if (last_pg + 1) * psize > st.st_size:
         raise ImageError(

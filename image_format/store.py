@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import lmdb
@@ -246,5 +245,7 @@ class _ReadContext:
 
 
 def _unlink(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    try:  # noqa: SIM105 - contextlib costs ~4 ms of every command's start-up
         os.unlink(path)
+    except FileNotFoundError:
+        pass

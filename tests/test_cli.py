@@ -117,7 +117,7 @@ def test_send_start_up_imports_only_what_it_needs(image_path):
         "import sys\nfrom proto_cli.main import main\n"
         f"code = main(['-i', {image_path!r}, 'send', '3', '+', '4'])\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-        "{'typer', 'click', 'rich', 'llama_cpp', 'pycparser', 'cffi', 'typing', 're', 'ast', 'json'})\n"
+        "{'typer', 'click', 'rich', 'llama_cpp', 'pycparser', 'cffi', 'typing', 're', 'ast', 'json', 'contextlib', 'struct', 'dataclasses', 'enum', 'sandbox'})\n"
         "print(code, heavy)\n"
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)

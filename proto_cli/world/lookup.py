@@ -19,9 +19,6 @@ from .errors import MessageNotUnderstood, ProtoError, UsageError
 from .message import Message, selector_arity
 from .objects import ASSIGNABLE, METHOD, ProtoObject
 
-# What a cache entry does with the slot it found.
-CALL, READ, ASSIGN = 0, 1, 2
-
 
 class Dispatcher:
     """The send machinery of a World (mixed in; kept apart because it is the hot path)."""
@@ -35,24 +32,16 @@ class Dispatcher:
             entry = self._fill(start, selector)
             if entry is None:
                 return self._not_understood(receiver, selector, args)
-        how = entry[0]
-        if how is CALL:
-            try:
-                return entry[1](receiver, *args)
-            except ProtoError:
-                raise
-            except Exception as exc:
-                if len(args) != entry[2]:
-                    raise self._arity_error(selector, entry[2], args) from None
-                if not hasattr(exc, "proto_where"):
-                    exc.proto_where = self._where(entry[3], selector)
-                raise
-        if len(args) != entry[2]:
-            raise self._arity_error(selector, entry[2], args)
-        if how is READ:
-            return entry[1].value
-        self.set_slot(entry[3], entry[1], args[0], assignment=True)
-        return receiver
+        try:
+            return entry[0](receiver, *args)
+        except ProtoError:
+            raise
+        except Exception as exc:
+            if len(args) != entry[1]:
+                raise self._arity_error(selector, entry[1], args) from None
+            if not hasattr(exc, "proto_where"):
+                exc.proto_where = self._where(entry[2], selector)
+            raise
 
     def flush_caches(self) -> None:
         """Forget every lookup result: something that lookups depend on changed."""
@@ -76,16 +65,26 @@ class Dispatcher:
             return None
         holder, slot, assigning = found
         arity = selector_arity(selector)
+        # Every entry is (callable, arity, holder): the hot path just calls it.
         if assigning:
-            entry = (ASSIGN, selector[:-1], 1, holder)
+            entry = (self._assigner(holder, selector[:-1]), 1, holder)
         elif slot.kind == METHOD:
-            entry = (CALL, self.compiled(holder, selector, slot), arity, holder)
+            entry = (self.compiled(holder, selector, slot), arity, holder)
         else:
-            entry = (READ, slot, 0, holder)
+            entry = (_reader(slot), 0, holder)
         if not start._cache:
             self._cached.append(start)
         start._cache[selector] = entry
         return entry
+
+    def _assigner(self, holder: ProtoObject, name: str):
+        set_slot = self.set_slot
+
+        def assign(receiver, value):
+            set_slot(holder, name, value, assignment=True)
+            return receiver
+
+        return assign
 
     def find(self, start: ProtoObject, selector: str, visited: set):
         """(holder, slot, is_assignment) for `selector`, depth-first; None on a miss."""
@@ -153,3 +152,10 @@ class Dispatcher:
                     names.add(name + ":")
             stack.extend(self.parents(obj))
         return names
+
+
+def _reader(slot):
+    def read(receiver):
+        return slot.value
+
+    return read

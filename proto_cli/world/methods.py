@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from .errors import MessageNotUnderstood, ProtoError, UsageError
 from .message import selector_arity
-from .mirror import Mirror
 
 
 def validate_source(source: str, selector: str) -> str:
@@ -57,9 +56,14 @@ def method_env(world) -> dict:
     def send(receiver, selector, *args):
         return world_send(receiver, selector, args)
 
+    def reflect(obj):
+        from .mirror import Mirror
+
+        return Mirror(world, obj)
+
     return {
         "send": send,
-        "reflect": lambda obj: Mirror(world, obj),
+        "reflect": reflect,
         "lobby": world.lobby,
         "describe": world.describe,
         "not_understood": world.not_understood,

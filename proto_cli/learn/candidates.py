@@ -1,0 +1,155 @@
+"""Which header functions could answer a message, ranked so the prompt stays small.
+
+A function is a candidate when every message argument can go to a distinct
+parameter of a fitting C type and every other parameter can be filled without
+the message (a length, NULL, an output buffer, or a constant). Candidates are
+ranked by how well their names abbreviate the selector's words (`cmp` for
+"compare", `abs` for "absolute"), then by how exactly the types fit.
+"""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+from . import ctypes_kinds as K
+from .headers import Prototype
+from .need import Need
+
+MAX_CANDIDATES = 20
+STOP_WORDS = {"of", "with", "and", "to", "by", "for", "the", "a", "an", "from", "in", "on",
+              "at", "as", "into", "value", "over"}
+
+
+def param_options(param, need: Need) -> list[str]:
+    """The sources a parameter may take: message arguments, lengths, NULL, out, const."""
+    opts: list[str] = []
+    for i, kind in enumerate(need.kinds, 1):
+        arg = f"arg{i}"
+        if K.is_integer(param):
+            if kind in ("int", "bool"):
+                opts.append(arg)
+            elif kind in ("str", "bytes"):
+                opts.append(f"len({arg})")
+        elif K.is_real(param):
+            if kind in ("int", "float"):
+                opts.append(arg)
+        elif K.is_char_pointer(param):
+            if kind in ("str", "bytes"):
+                opts.append(arg)
+        elif param.pointer and kind == "pointer":
+            opts.append(arg)
+    if param.pointer:
+        if K.is_output_buffer(param):
+            opts.append("out")
+        opts.append("NULL")
+    return opts
+
+
+def accepts_constant(param) -> bool:
+    return K.is_integer(param)
+
+
+def fits(proto: Prototype, need: Need) -> float | None:
+    """How well the message's arguments fit the parameters (None: they cannot)."""
+    if proto.variadic or len(proto.params) > 8:
+        return None
+    options = [param_options(p, need) for p in proto.params]
+    for p, opts in zip(proto.params, options, strict=True):
+        if not opts and not accepts_constant(p):
+            return None
+    n = len(need.args)
+    if n > len(proto.params):
+        return None
+    best = None
+    for chosen in permutations(range(len(proto.params)), n):
+        score = 0.0
+        ok = True
+        for i, pi in enumerate(chosen, 1):
+            if f"arg{i}" not in options[pi]:
+                ok = False
+                break
+            score += _type_fit(proto.params[pi], need.kinds[i - 1])
+            if pi == i - 1:
+                score += 0.1  # same order as the message
+        if ok:
+            extra = len(proto.params) - n
+            score -= 0.3 * extra
+            best = score if best is None else max(best, score)
+    return best
+
+
+def _type_fit(param, kind: str) -> float:
+    if kind == "float":
+        return 1.0 if param.base == "double" else 0.5
+    if kind == "int":
+        return 1.0 if K.is_integer(param) else 0.6
+    if kind in ("str", "bytes"):
+        return 1.0 if param.const else 0.4
+    return 0.5
+
+
+def words(selector: str) -> list[str]:
+    """Lower-case words of a selector: `arcTangentOf:over:` -> arc, tangent."""
+    out: list[str] = []
+    current = ""
+    for ch in selector.replace("_", ":"):
+        if ch == ":" or (ch.isupper() and current and not current[-1].isupper()):
+            if current:
+                out.append(current.lower())
+            current = "" if ch == ":" else ch
+        elif ch.isdigit() and current and not current[-1].isdigit():
+            out.append(current.lower())
+            current = ch
+        else:
+            current += ch
+    if current:
+        out.append(current.lower())
+    return [w for w in out if w not in STOP_WORDS]
+
+
+def name_score(name: str, selector_words: list[str]) -> float:
+    """How much of the selector's words the function name abbreviates."""
+    lname = name.lower()
+    total = 0.0
+    for word in selector_words:
+        best = 0
+        for start in range(len(lname)):
+            if lname[start] != word[0]:
+                continue
+            length = _abbreviation_length(lname[start:], word)
+            best = max(best, length)
+        if best >= 2 or (best == 1 and len(word) == 1):
+            total += min(1.0, best / min(len(word), 4))
+    return total
+
+
+def _abbreviation_length(text: str, word: str) -> int:
+    """Length of the longest prefix of `text` whose letters appear in order in `word`."""
+    j = 0
+    for i, ch in enumerate(text):
+        j = word.find(ch, j)
+        if j < 0:
+            return i
+        j += 1
+    return len(text)
+
+
+def rank(protos: list[Prototype], need: Need, limit: int = MAX_CANDIDATES) -> list[Prototype]:
+    """The candidates for a need, best first."""
+    if need.direct:
+        return [p for p in protos if p.name == need.direct]
+    names = {p.name for p in protos}
+    sel_words = words(need.selector)
+    scored = []
+    for proto in protos:
+        if proto.name.startswith("_"):
+            continue
+        fit = fits(proto, need)
+        if fit is None:
+            continue
+        score = 2.0 * name_score(proto.name, sel_words) + fit
+        if proto.name[-1] in "fl" and proto.name[:-1] in names:
+            score -= 1.5  # float / long double twins of a double function
+        scored.append((score, proto.name, proto))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    return [p for _, _, p in scored[:limit]]

@@ -1,0 +1,253 @@
+"""C headers -> function prototypes, via the system preprocessor and pycparser.
+
+The real header is preprocessed with `cpp -E` (GCC extensions that pycparser
+cannot read are defined away), parsed, and every function declaration is
+turned into a Prototype whose parameter types have their typedefs resolved,
+so marshalling knows that `uLong` is `unsigned long` and `uuid_t` is
+`unsigned char[16]`. Results are cached by the preprocessed text's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+
+from ..world.errors import UsageError
+
+GCC_STUBS = (
+    "-D__attribute__(x)=", "-D__asm__(x)=", "-D__asm(x)=", "-D__restrict=",
+    "-D__restrict__=", "-D__extension__=", "-D__inline=", "-D__inline__=",
+    "-D__volatile__=", "-D__typeof__(x)=int", "-D_Noreturn=", "-D__builtin_va_list=void*",
+    "-D__int128=long long", "-D_Float128=long double", "-D_Float64x=long double",
+    "-D_Float32=float", "-D_Float64=double", "-D_Float32x=double",
+    "-D__float128=long double", "-D__signed__=signed", "-D__const=const",
+    "-D_Static_assert(x,y)=", "-D__alignof__(x)=8", "-D__builtin_offsetof(t,m)=0",
+)
+CACHE_VERSION = 1
+
+
+class HeaderError(UsageError):
+    """A header that cannot be found or parsed."""
+
+
+class Param:
+    """One parameter: its name, its C type as written, and what that type really is."""
+
+    __slots__ = ("name", "ctype", "base", "pointer", "const", "array")
+
+    def __init__(self, name: str, ctype: str, base: str, pointer: int, const: bool,
+                 array: int | None) -> None:
+        self.name = name
+        self.ctype = ctype  # resolved C type for the cdef, arrays decayed to pointers
+        self.base = base  # the pointed-to (or plain) type, typedefs resolved
+        self.pointer = pointer  # levels of indirection
+        self.const = const  # the pointed-to data is const
+        self.array = array  # element count when declared through an array typedef
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Param:
+        return cls(**d)
+
+
+class Prototype:
+    """A function declared in a header, with a self-contained cffi cdef."""
+
+    __slots__ = ("name", "returns", "params", "variadic", "cdef", "opaque")
+
+    def __init__(self, name: str, returns: Param, params: list[Param], variadic: bool,
+                 cdef: str, opaque: list[str]) -> None:
+        self.name = name
+        self.returns = returns
+        self.params = params
+        self.variadic = variadic
+        self.cdef = cdef
+        self.opaque = opaque  # struct names the cdef declares as opaque
+
+    def signature(self) -> str:
+        """The declaration as a person reads it (typedefs resolved)."""
+        args = ", ".join(f"{p.ctype} {p.name}".strip() for p in self.params) or "void"
+        if self.variadic:
+            args += ", ..."
+        return f"{self.returns.ctype} {self.name}({args})"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "returns": self.returns.to_dict(),
+                "params": [p.to_dict() for p in self.params], "variadic": self.variadic,
+                "cdef": self.cdef, "opaque": self.opaque}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Prototype:
+        return cls(d["name"], Param.from_dict(d["returns"]),
+                   [Param.from_dict(p) for p in d["params"]], d["variadic"], d["cdef"],
+                   d["opaque"])
+
+
+def cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "proto")
+
+
+def preprocess(header: str) -> str:
+    """The header after `cpp -E`, as pycparser can read it."""
+    if "\n" in header or '"' in header or ">" in header:
+        raise HeaderError(f"bad header name {header!r}")
+    include = f'#include "{header}"\n' if os.path.isabs(header) else f"#include <{header}>\n"
+    try:
+        done = subprocess.run(["cpp", "-E", "-P", *GCC_STUBS, "-"], input=include,
+                              capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        raise HeaderError("no C preprocessor: install gcc (apt-get install -y cpp)") from None
+    if done.returncode:
+        first = (done.stderr.strip().splitlines() or ["cpp failed"])[0]
+        raise HeaderError(f"cannot preprocess {header}: {first}")
+    return done.stdout
+
+
+def macros(header: str) -> dict[str, int]:
+    """Integer constants the header #defines (e.g. SHA512_DIGEST_LENGTH = 64)."""
+    include = f"#include <{header}>\n" if not os.path.isabs(header) else f'#include "{header}"\n'
+    done = subprocess.run(["cpp", "-dM", "-E", "-"], input=include, capture_output=True,
+                          text=True, timeout=60)
+    out: dict[str, int] = {}
+    for line in done.stdout.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[0] == "#define" and "(" not in parts[1]:
+            text = parts[2].strip().rstrip("uUlL")
+            try:
+                out[parts[1]] = int(text, 0)
+            except ValueError:
+                continue
+    return out
+
+
+def prototypes(header: str) -> list[Prototype]:
+    """Every function the header declares, cached by the preprocessed text's hash."""
+    text = preprocess(header)
+    digest = hashlib.sha256(f"{CACHE_VERSION}\0{text}".encode()).hexdigest()
+    path = os.path.join(cache_dir(), "headers", f"{digest}.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [Prototype.from_dict(d) for d in json.load(f)]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    protos = _parse(text, header)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump([p.to_dict() for p in protos], f)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache we cannot write is only slower
+    return protos
+
+
+def _parse(text: str, header: str) -> list[Prototype]:
+    from pycparser import c_ast, c_parser
+    from pycparser.c_parser import ParseError
+
+    try:
+        tree = c_parser.CParser().parse(text, header)
+    except ParseError as exc:
+        raise HeaderError(f"cannot parse {header}: {exc}") from None
+    typedefs: dict[str, c_ast.Node] = {}
+    out: dict[str, Prototype] = {}
+    for node in tree.ext:
+        if isinstance(node, c_ast.Typedef):
+            typedefs[node.name] = node.type
+        elif isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl):
+            if node.name.startswith("__"):
+                continue
+            try:
+                out[node.name] = _prototype(node, typedefs)
+            except _Unsupported:
+                continue
+    return list(out.values())
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _prototype(decl, typedefs) -> Prototype:
+    from pycparser import c_ast
+
+    func = decl.type
+    params: list[Param] = []
+    variadic = False
+    opaque: set[str] = set()
+    for i, arg in enumerate(func.args.params if func.args else []):
+        if isinstance(arg, c_ast.EllipsisParam):
+            variadic = True
+            continue
+        param = _resolve(arg.type, typedefs, arg.name or f"arg{i}", opaque)
+        if param.base == "void" and param.pointer == 0:
+            continue  # f(void)
+        params.append(param)
+    returns = _resolve(func.type, typedefs, "", opaque)
+    args = ", ".join(f"{p.ctype} {p.name}" for p in params) or "void"
+    if variadic:
+        args += ", ..."
+    lines = [f"typedef struct {name} {name};" for name in sorted(opaque)]
+    lines.append(f"{returns.ctype} {decl.name}({args});")
+    return Prototype(decl.name, returns, params, variadic, "\n".join(lines), sorted(opaque))
+
+
+def _resolve(node, typedefs, name: str, opaque: set[str]) -> Param:
+    """Walk a declarator, resolving typedefs, into a Param."""
+    from pycparser import c_ast
+
+    pointer, const, array = 0, False, None
+    while True:
+        if isinstance(node, c_ast.TypeDecl):
+            quals = node.quals or []
+            inner = node.type
+            if isinstance(inner, c_ast.IdentifierType):
+                names = inner.names
+                if len(names) == 1 and names[0] in typedefs:
+                    const = const or "const" in quals
+                    node = typedefs[names[0]]
+                    continue
+                base = " ".join(names)
+                const = const or "const" in quals
+                break
+            if isinstance(inner, c_ast.Struct | c_ast.Union):
+                if not inner.name:
+                    raise _Unsupported
+                kind = "struct" if isinstance(inner, c_ast.Struct) else "union"
+                if pointer == 0:
+                    raise _Unsupported  # by-value structs: out of scope
+                opaque.add(inner.name) if kind == "struct" else None
+                base = inner.name if kind == "struct" else f"union {inner.name}"
+                const = const or "const" in quals
+                break
+            if isinstance(inner, c_ast.Enum):
+                base = "int"
+                break
+            raise _Unsupported
+        if isinstance(node, c_ast.PtrDecl):
+            if isinstance(node.type, c_ast.FuncDecl):
+                raise _Unsupported  # callbacks: out of scope for now
+            pointer += 1
+            node = node.type
+            continue
+        if isinstance(node, c_ast.ArrayDecl):
+            if node.dim is not None and isinstance(node.dim, c_ast.Constant):
+                try:
+                    array = int(node.dim.value.rstrip("uUlL"), 0)
+                except ValueError:
+                    array = None
+            pointer += 1
+            node = node.type
+            continue
+        if isinstance(node, c_ast.FuncDecl):
+            raise _Unsupported
+        raise _Unsupported
+    prefix = "const " if const and pointer else ""
+    ctype = prefix + base + (" " + "*" * pointer if pointer else "")
+    return Param(name, ctype, base, pointer, const, array)

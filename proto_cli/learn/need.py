@@ -1,0 +1,74 @@
+"""A reified message, turned into what learning needs to know about it."""
+
+from __future__ import annotations
+
+from ..world.errors import UsageError
+
+DIRECT_PREFIX = "call_c_"
+
+
+def kind_of(value: object) -> str:
+    """The C-facing kind of a message argument."""
+    if value is None:
+        return "nil"
+    if value is True or value is False:
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, bytes):
+        return "bytes"
+    if type(value).__name__ == "Foreign":
+        return "pointer"
+    return "object"
+
+
+class Need:
+    """Selector, arguments and their kinds, and the library the receiver is bound to."""
+
+    __slots__ = ("selector", "args", "kinds", "header", "library", "receiver")
+
+    def __init__(self, selector: str, args: tuple, header: str, library: str,
+                 receiver: str = "") -> None:
+        self.selector = selector
+        self.args = tuple(args)
+        self.kinds = tuple(kind_of(a) for a in args)
+        self.header = header
+        self.library = library
+        self.receiver = receiver
+        bad = [k for k in self.kinds if k in ("object", "nil")]
+        if bad:
+            raise UsageError(
+                f"cannot learn {selector}: a C function cannot take a {bad[0]} argument"
+            )
+
+    @property
+    def direct(self) -> str | None:
+        """The C function named by a `call_c_NAME:` selector, if it is one."""
+        if self.selector.startswith(DIRECT_PREFIX):
+            return self.selector[len(DIRECT_PREFIX):].split(":")[0] or None
+        return None
+
+    def describe_args(self) -> list[str]:
+        return [f"arg{i + 1} = {a!r} ({k})" for i, (a, k) in enumerate(zip(self.args, self.kinds,
+                                                                          strict=True))]
+
+    def message_text(self) -> str:
+        parts = self.selector.split(":")
+        if len(parts) == 1:
+            return self.selector
+        words = []
+        for part, arg in zip(parts[:-1], self.args, strict=True):
+            words.append(f"{part}: {_literal(arg)}")
+        return " ".join(words)
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bytes):
+        return "#[" + " ".join(str(b) for b in value) + "]"
+    return repr(value)
