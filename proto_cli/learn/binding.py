@@ -1,0 +1,191 @@
+"""A proposal (which function, where each parameter comes from, a test) -> method source.
+
+The model only chooses; this module writes the code. The cdef is the header's,
+the marshalling follows the parameter types, so a proposal can be wrong (the
+test catches that) but never writes C declarations or arbitrary Python.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import ctypes_kinds as K
+from .candidates import accepts_constant, param_options
+from .headers import Prototype
+from .need import Need
+
+RUNTIME = "proto_cli.learn.runtime"
+
+
+class ProposalError(ValueError):
+    """A proposal that does not fit the candidates or the message."""
+
+
+class Proposal:
+    """What the model (or `call_c_`) decided, checked against the prototype."""
+
+    __slots__ = ("function", "args", "out_size", "test_inputs", "expect")
+
+    def __init__(self, function: str, args: list, out_size: int | None, test_inputs: list,
+                 expect: object) -> None:
+        self.function = function
+        self.args = args
+        self.out_size = out_size
+        self.test_inputs = test_inputs
+        self.expect = expect
+
+    def to_dict(self) -> dict:
+        out = {"function": self.function, "args": self.args,
+               "test": {"inputs": self.test_inputs, "expect": self.expect}}
+        if self.out_size is not None:
+            out["out_size"] = self.out_size
+        return out
+
+    @classmethod
+    def parse(cls, text: str, candidates: dict[str, Prototype], need: Need) -> Proposal:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ProposalError(f"the answer is not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ProposalError("the answer is not a JSON object")
+        name = data.get("function")
+        proto = candidates.get(name) if isinstance(name, str) else None
+        if proto is None:
+            raise ProposalError(f"{name!r} is not one of the candidate functions")
+        args = data.get("args")
+        if not isinstance(args, list) or len(args) != len(proto.params):
+            raise ProposalError(
+                f"{name} takes {len(proto.params)} parameter(s); args must list one source each"
+            )
+        for param, source in zip(proto.params, args, strict=True):
+            if isinstance(source, bool) or not (
+                (isinstance(source, int) and accepts_constant(param))
+                or source in param_options(param, need)
+            ):
+                raise ProposalError(f"parameter {param.name} cannot take {source!r}")
+        used = [s for s in args if isinstance(s, str) and s.startswith("arg")]
+        missing = [f"arg{i}" for i in range(1, len(need.args) + 1) if f"arg{i}" not in used]
+        if missing:
+            raise ProposalError(f"the binding does not use {', '.join(missing)}")
+        out_size = data.get("out_size")
+        if "out" in args:
+            out_param = proto.params[args.index("out")]
+            if out_param.array:
+                out_size = out_param.array
+            elif not isinstance(out_size, int) or isinstance(out_size, bool) or not (
+                0 < out_size <= 1 << 20
+            ):
+                raise ProposalError("an out buffer needs out_size, a byte count")
+        else:
+            out_size = None
+        test = data.get("test") if isinstance(data.get("test"), dict) else {}
+        inputs = test.get("inputs", list(need.args))
+        if not isinstance(inputs, list) or len(inputs) != len(need.args):
+            inputs = list(need.args)
+        inputs = [_like(v, k) for v, k in zip(inputs, need.kinds, strict=True)]
+        expect = test.get("expect")
+        if not isinstance(expect, int | float | str | bool) and expect is not None:
+            expect = None
+        return cls(proto.name, list(args), out_size, inputs, expect)
+
+
+def _like(value: object, kind: str) -> object:
+    """A test input coerced to the message argument's kind (bytes from strings)."""
+    if kind == "bytes" and isinstance(value, str):
+        return value.encode("utf-8")
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def direct_proposal(proto: Prototype, need: Need) -> Proposal:
+    """`call_c_NAME:`: message arguments go to parameters in order, no model involved."""
+    args: list = []
+    remaining = list(range(1, len(need.args) + 1))
+    for param in proto.params:
+        options = param_options(param, need)
+        pick = next((f"arg{i}" for i in remaining if f"arg{i}" in options), None)
+        if pick is not None:
+            remaining.remove(int(pick[3:]))
+            args.append(pick)
+        elif "out" in options:
+            args.append("out")
+        elif any(o.startswith("len(") for o in options):
+            args.append(next(o for o in options if o.startswith("len(")))
+        elif "NULL" in options:
+            args.append("NULL")
+        else:
+            args.append(0)
+    out_size = None
+    if "out" in args:
+        param = proto.params[args.index("out")]
+        out_size = param.array or 256
+    return Proposal(proto.name, args, out_size, list(need.args), None)
+
+
+def method_source(need: Need, proto: Prototype, proposal: Proposal) -> str:
+    """The Python method that calls the function, as it will be stored in the image."""
+    arity = len(need.args)
+    params = ", ".join(["self", *[f"a{i}" for i in range(1, arity + 1)]])
+    fname = "".join(ch if ch.isalnum() else "_" for ch in need.selector) or "method"
+    lines = [
+        f"def {fname}({params}):",
+        f'    """{need.selector} -> C {proto.name}() in {need.library} (learned)."""',
+        f"    from {RUNTIME} import Foreign, bind, cbuf, data, integer, real, text  # noqa: F401",
+        f"    ffi, lib = bind({need.library!r}, {proto.cdef!r})",
+    ]
+    out_param = None
+    exprs = []
+    for param, source in zip(proto.params, proposal.args, strict=True):
+        if source == "out":
+            out_param = param
+            elem = param.base if param.base != "void" else "unsigned char"
+            lines.append(f"    out = ffi.new({f'{elem}[{proposal.out_size}]'!r})")
+            exprs.append("out")
+        else:
+            exprs.append(_expr(param, source, need))
+    call = f"lib.{proto.name}({', '.join(exprs)})"
+    lines.append(f"    result = {call}")
+    lines.append(f"    return {_result(proto, out_param)}")
+    return "\n".join(lines) + "\n"
+
+
+def _expr(param, source, need: Need) -> str:
+    if isinstance(source, int):
+        return repr(source)
+    if source == "NULL":
+        return "ffi.NULL"
+    if source.startswith("len("):
+        return f"len(data(a{source[7:-1]}))"
+    name = f"a{source[3:]}"
+    if K.is_integer(param):
+        return f"integer({name})"
+    if K.is_real(param):
+        return f"real({name})"
+    if K.is_char_pointer(param):
+        base = "char" if param.base in ("void", "const char") else param.base
+        expr = f"cbuf(ffi, {base!r}, {name})"
+        return f"ffi.cast('void *', {expr})" if param.base == "void" else expr
+    return f"{name}.pointer"
+
+
+def _result(proto: Prototype, out_param) -> str:
+    if out_param is not None:
+        if out_param.base in ("char", "signed char"):
+            return "text(ffi, out)"
+        if out_param.base in ("unsigned char", "void"):
+            return "bytes(ffi.buffer(out))"
+        return "out[0]"
+    r = proto.returns
+    if K.is_void(r):
+        return "None"
+    if r.pointer == 0 and r.base == "_Bool":
+        return "bool(result)"
+    if K.is_integer(r):
+        return "int(result)"
+    if K.is_real(r):
+        return "float(result)"
+    if r.pointer == 1 and r.base in ("char", "signed char"):
+        return "text(ffi, result)"
+    return f"None if result == ffi.NULL else Foreign(result, {r.ctype!r})"

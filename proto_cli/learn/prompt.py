@@ -1,0 +1,159 @@
+"""The prompt: role, FFI rules, worked examples, then the header's candidates and the need.
+
+The system text and the examples never change between calls, so llama.cpp can
+reuse their evaluation (in-process, and across processes through its disk
+cache); only the last user turn is new. The answer is constrained by a JSON
+schema built from the candidates: the function is one of their names and each
+parameter's source one the parameter's type allows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .candidates import accepts_constant, param_options
+from .headers import Prototype
+from .need import Need
+
+SYSTEM = (
+    "You connect Smalltalk-style messages to functions of a C library. You get the message, "
+    "its arguments and candidate C functions from the library's real header. Answer with "
+    "JSON only:\n"
+    '- "function": the candidate that does what the message asks;\n'
+    '- "args": one entry per C parameter, in order, saying where its value comes from: '
+    '"arg1", "arg2"... (the message\'s arguments, in any order the function needs), '
+    '"len(arg1)" (an argument\'s length in bytes), "NULL", "out" (a buffer the function '
+    "fills; the method answers its contents), or an integer constant;\n"
+    '- "out_size": the byte size of an "out" buffer, when there is one and its size is '
+    "not fixed by its type;\n"
+    '- "test": {"inputs": arguments for which you are sure of the answer, "expect": that '
+    "answer, or null when you cannot know it}. Prefer double over float or long double "
+    "functions for numbers."
+)
+
+EXAMPLES: list[tuple[dict, dict]] = [
+    (
+        {"library": "libm.so.6", "header": "math.h", "message": "squareRootOf: 16.0",
+         "args": ["arg1 = 16.0 (float)"],
+         "candidates": ["double sqrt(double x)", "double cbrt(double x)", "float sqrtf(float x)",
+                        "double exp(double x)", "double pow(double x, double y)"]},
+        {"function": "sqrt", "args": ["arg1"], "test": {"inputs": [9.0], "expect": 3.0}},
+    ),
+    (
+        {"library": "libc.so.6", "header": "string.h", "message": "compareBytes: 'abc' with: 'abd'",
+         "args": ["arg1 = 'abc' (str)", "arg2 = 'abd' (str)"],
+         "candidates": ["int memcmp(const void * s1, const void * s2, unsigned long n)",
+                        "int strcmp(const char * s1, const char * s2)",
+                        "void * memchr(const void * s, int c, unsigned long n)",
+                        "unsigned long strlen(const char * s)"]},
+        {"function": "memcmp", "args": ["arg1", "arg2", "len(arg1)"],
+         "test": {"inputs": ["abc", "abc"], "expect": 0}},
+    ),
+    (
+        {"library": "libc.so.6", "header": "stdlib.h", "message": "parseOctal: '17'",
+         "args": ["arg1 = '17' (str)"],
+         "candidates": ["long strtol(const char * nptr, char ** endptr, int base)",
+                        "unsigned long strtoul(const char * nptr, char ** endptr, int base)",
+                        "int atoi(const char * nptr)", "double atof(const char * nptr)"]},
+        {"function": "strtoul", "args": ["arg1", "NULL", 8],
+         "test": {"inputs": ["10"], "expect": 8}},
+    ),
+    (
+        {"library": "libcrypto.so.3", "header": "openssl/md5.h", "message": "md5Of: 'abc'",
+         "args": ["arg1 = 'abc' (str)"],
+         "candidates": ["unsigned char * MD5(const unsigned char * d, unsigned long n, "
+                        "unsigned char * md)",
+                        "int MD5_Init(MD5_CTX * c)",
+                        "int MD5_Final(unsigned char * md, MD5_CTX * c)"],
+         "constants": ["MD5_DIGEST_LENGTH = 16", "MD5_CBLOCK = 64"]},
+        {"function": "MD5", "args": ["arg1", "len(arg1)", "out"], "out_size": 16,
+         "test": {"inputs": ["abc"], "expect": None}},
+    ),
+]
+
+
+def task_text(task: dict) -> str:
+    lines = [f"Library: {task['library']} (header {task['header']})",
+             f"Message: {task['message']}"]
+    lines += [f"  {a}" for a in task["args"]] or ["  (no arguments)"]
+    lines.append("Candidates:")
+    lines += [f"  {c}" for c in task["candidates"]]
+    if task.get("constants"):
+        lines.append("Integer constants:")
+        lines += [f"  {c}" for c in task["constants"]]
+    return "\n".join(lines)
+
+
+def _clean(signature: str) -> str:
+    """Parameter names without glibc's reserved underscores, for readability."""
+    return signature.replace(" __", " ").replace("(__", "(")
+
+
+def need_task(need: Need, candidates: list[Prototype], constants: list[str]) -> dict:
+    return {"library": need.library, "header": need.header, "message": need.message_text(),
+            "args": need.describe_args(),
+            "candidates": [_clean(p.signature()) for p in candidates],
+            "constants": constants}
+
+
+def messages(need: Need, candidates: list[Prototype], constants: list[str]) -> list[dict]:
+    out = [{"role": "system", "content": SYSTEM}]
+    for task, answer in EXAMPLES:
+        out.append({"role": "user", "content": task_text(task)})
+        out.append({"role": "assistant", "content": json.dumps(answer)})
+    out.append({"role": "user", "content": task_text(need_task(need, candidates, constants))})
+    return out
+
+
+def correction(answer: str, feedback: str) -> list[dict]:
+    """The turns that tell the model its last answer failed, verbatim."""
+    return [
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": f"That binding failed when it was run: {feedback}\n"
+                                    "Answer again with a corrected JSON (another function if "
+                                    "this one was wrong)."},
+    ]
+
+
+def schema(need: Need, candidates: list[Prototype]) -> dict:
+    """A JSON schema whose every instance names a candidate and fits its parameters."""
+    input_types = {"int": {"type": "integer"}, "float": {"type": "number"},
+                   "bool": {"type": "boolean"}, "str": {"type": "string"},
+                   "bytes": {"type": "string"}, "pointer": {"type": "null"}}
+    test = {
+        "type": "object",
+        "properties": {
+            "inputs": {"type": "array", "prefixItems": [input_types[k] for k in need.kinds],
+                       "minItems": len(need.kinds), "maxItems": len(need.kinds)},
+            "expect": {"anyOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"},
+                                 {"type": "null"}]},
+        },
+        "required": ["inputs", "expect"],
+    }
+    alternatives = []
+    for proto in candidates:
+        items = []
+        needs_size = False
+        for param in proto.params:
+            options = param_options(param, need)
+            item: dict = {"enum": options} if options else {"type": "integer"}
+            if options and accepts_constant(param):
+                item = {"anyOf": [{"enum": options}, {"type": "integer"}]}
+            items.append(item)
+            needs_size = needs_size or ("out" in options and not param.array)
+        props = {"function": {"const": proto.name},
+                 "args": {"type": "array", "prefixItems": items, "minItems": len(items),
+                          "maxItems": len(items)}}
+        required = ["function", "args"]
+        if needs_size:
+            props["out_size"] = {"type": "integer"}
+            required.append("out_size")
+        props["test"] = test
+        required.append("test")
+        alternatives.append({"type": "object", "properties": props, "required": required})
+    return {"anyOf": alternatives} if len(alternatives) > 1 else alternatives[0]
+
+
+def prompt_hash(msgs: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(msgs, sort_keys=True).encode()).hexdigest()
