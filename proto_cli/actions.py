@@ -9,27 +9,158 @@ from __future__ import annotations
 
 from . import session
 
+MAX_LEARNS = 4  # learns one command may trigger (a learned method may miss in turn)
 
-def _answer(world, value: object, as_json: bool) -> str:
+
+def _answer(world, value: object, as_json: bool) -> object:
+    """What to print for a result: its printString, or its JSON form (made in the txn)."""
     if as_json:
-        from .render import dump_json, to_json
+        from .render import to_json
 
-        return dump_json({"result": to_json(value, world.name_of), "learned": False})
+        return to_json(value, world.name_of)
     return world.print_string(value)
 
 
-def send(image: str | None, receiver: str, words: list[str], as_json: bool = False) -> str:
+def _finish(answer: object, learned: list, as_json: bool) -> str:
+    if not as_json:
+        return answer  # type: ignore[return-value]
+    from .render import dump_json
+
+    out: dict = {"result": answer, "learned": bool(learned)}
+    if learned:
+        out["attempts"] = sum(x.attempts for x in learned)
+        out["function"] = learned[-1].function
+        out["seconds"] = round(sum(x.seconds for x in learned), 3)
+    return dump_json(out)
+
+
+def _run_learning(path: str, work, options: dict, progress=None, review=None) -> tuple:
+    """Run `work`; on a LearnRequest, learn outside the transaction, install, run again."""
+    from .learn.hook import LearnRequest
+
+    learned: list = []
+    while True:
+        try:
+            return session.run(path, work, options=options), learned
+        except LearnRequest as caught:
+            request = caught
+        if len(learned) >= MAX_LEARNS:
+            from .world.errors import ProtoError
+
+            raise ProtoError(f"gave up after learning {MAX_LEARNS} methods in one command")
+        from .learn.loop import learn
+
+        learned.append(learn(path, request, model=options.get("model"), progress=progress,
+                             review=review))
+
+
+def send(image: str | None, receiver: str, words: list[str], as_json: bool = False,
+         learn: bool = True, model: str | None = None, progress=None, review=None) -> str:
     from .world.shell import send_words
 
     path = session.image_path(image)
-    return session.run(path, lambda w: _answer(w, send_words(w, receiver, words), as_json))
+    answer, learned = _run_learning(
+        path, lambda w: _answer(w, send_words(w, receiver, words), as_json),
+        {"learn": learn, "model": model}, progress, review)
+    return _finish(answer, learned, as_json)
 
 
-def evaluate(image: str | None, source: str, as_json: bool = False) -> str:
+def evaluate(image: str | None, source: str, as_json: bool = False, learn: bool = True,
+             model: str | None = None, progress=None) -> str:
     from .world.shell import evaluate as run_source
 
     path = session.image_path(image)
-    return session.run(path, lambda w: _answer(w, run_source(w, source), as_json))
+    answer, learned = _run_learning(path, lambda w: _answer(w, run_source(w, source), as_json),
+                                    {"learn": learn, "model": model}, progress)
+    return _finish(answer, learned, as_json)
+
+
+def learn(image: str | None, receiver: str, words: list[str], *, relearn: bool = False,
+          as_json: bool = False, model: str | None = None, progress=None, review=None) -> str:
+    """Learn the method for a message explicitly, install it, then send the message."""
+    from .learn.hook import LearnRequest
+    from .learn.loop import learn as learn_method
+    from .world.errors import UsageError
+    from .world.evaluator import Evaluator
+    from .world.objects import ProtoObject
+    from .world.syntax import parse_words
+
+    path = session.image_path(image)
+    node = parse_words(receiver, words)
+
+    def message(world):
+        ev = Evaluator(world)
+        target = ev.eval(node.receiver, {})
+        if type(target) is not ProtoObject:
+            raise UsageError(f"{world.describe(target)} is not an object bound to a library")
+        args = tuple(ev.eval(a, {}) for a in node.args)
+        start = target
+        known = world.find(start, node.selector, set()) is not None
+        return target.oid, args, known
+
+    oid, args, known = session.run(path, message, write=False)
+    if known and not relearn:
+        raise UsageError(f"{receiver} already understands {node.selector} (--relearn to replace)")
+    learned = [learn_method(path, LearnRequest(oid, node.selector, args), model=model,
+                            progress=progress, review=review)]
+    answer, _ = _run_learning(path, lambda w: _answer(w, send_words_node(w, node), as_json),
+                              {"learn": False})
+    return _finish(answer, learned, as_json)
+
+
+def send_words_node(world, node) -> object:
+    from .world.evaluator import Evaluator
+
+    return Evaluator(world).eval(node, {})
+
+
+def lib_add(image: str | None, name: str, header: str, library: str) -> str:
+    """A library object in the lobby: header + shared library, delegating to cLibrary."""
+    from .learn.headers import preprocess
+    from .learn.libraries import resolve_library
+    from .world.objects import DATA, PARENT
+    from .world.world import check_slot_name
+
+    path = session.image_path(image)
+    check_slot_name(name, DATA)
+    preprocess(header)  # fails early, with cpp's message, for a header that is not there
+    resolve_library(library)
+
+    def work(world) -> str:
+        lobby = world.lobby
+        if world.slot(lobby, name) is not None:
+            from .world.errors import UsageError
+
+            raise UsageError(f"the lobby already has a slot {name}")
+        obj = world.new_object()
+        world.put_slot(obj, "parent", world.root("cLibrary"), PARENT)
+        world.put_slot(obj, "header", header, DATA)
+        world.put_slot(obj, "library", library, DATA)
+        world.put_slot(lobby, name, obj, DATA)
+        return f"{name}: {library} with {header}"
+
+    return session.run(path, work)
+
+
+def methods(image: str | None, target: str) -> list[dict]:
+    """An object's own method slots with their provenance (no method runs)."""
+    from .render import to_json
+    from .world.objects import METHOD
+    from .world.shell import resolve
+
+    path = session.image_path(image)
+
+    def work(world) -> list[dict]:
+        obj = resolve(world, target)
+        out = []
+        for name, slot in world.slots(obj):
+            if slot.kind == METHOD:
+                meta = to_json(slot.meta, world.name_of) if slot.meta is not None else None
+                out.append({"selector": name, "learned": bool(meta and meta.get("learned")),
+                            "provenance": meta, "source": slot.value})
+        return out
+
+    return session.run(path, work, write=False)
 
 
 def init(path: str) -> str:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from . import actions
-from .render import dump_json, print_inspection
+from .progress import progress_display
+from .render import dump_json, print_inspection, print_methods
 from .sandbox_cli import app as sandbox_app
 
 app = typer.Typer(
@@ -24,6 +25,18 @@ ImageOpt = Annotated[
     typer.Option("--image", "-i", help="Image file (default: $PROTO_IMAGE).", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+NoLearnOpt = Annotated[bool, typer.Option("--no-learn", help="Never learn a missing method.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="GGUF model file (or scripted:FILE, a test replay).",
+                 show_default=False),
+]
+ReviewOpt = Annotated[
+    bool, typer.Option("--review", help="Show a learned binding and ask before installing.")
+]
+ApproveOpt = Annotated[
+    bool, typer.Option("--approve", help="With --review: approve without asking (scripts).")
+]
 _WORDS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 
 
@@ -54,9 +67,16 @@ def send(
     = None,
     image: ImageOpt = None,
     json: JsonOpt = False,
+    no_learn: NoLearnOpt = False,
+    model: ModelOpt = None,
+    review: ReviewOpt = False,
+    approve: ApproveOpt = False,
 ) -> None:
     """Send one message: `proto send point x: 10`. Options go before RECEIVER."""
-    print(actions.send(_image(image), receiver, words or [], json))
+    with progress_display() as progress:
+        out = actions.send(_image(image), receiver, words or [], json, learn=not no_learn,
+                           model=model, progress=progress, review=_reviewer(review, approve))
+    print(out)
 
 
 @app.command("eval", context_settings=_WORDS)
@@ -64,10 +84,15 @@ def eval_(
     expression: Annotated[str, typer.Argument(help="Statements separated by '.'; - reads stdin.")],
     image: ImageOpt = None,
     json: JsonOpt = False,
+    no_learn: NoLearnOpt = False,
+    model: ModelOpt = None,
 ) -> None:
     """Evaluate an expression: `proto eval "p := genesis clone. p addSlot: 'x' value: 3"`."""
     source = sys.stdin.read() if expression == "-" else expression
-    print(actions.evaluate(_image(image), source, json))
+    with progress_display() as progress:
+        out = actions.evaluate(_image(image), source, json, learn=not no_learn, model=model,
+                               progress=progress)
+    print(out)
 
 
 @app.command()
@@ -109,3 +134,74 @@ def inspect(
 
 
 app.add_typer(sandbox_app, name="sandbox")
+
+lib_app = typer.Typer(help="Library objects: C libraries that learn methods.",
+                      no_args_is_help=True)
+app.add_typer(lib_app, name="lib")
+
+
+@lib_app.command("add")
+def lib_add(
+    name: Annotated[str, typer.Argument(help="Lobby name for the library object.")],
+    header: Annotated[str, typer.Option("--header", help="Header on the include path (zlib.h).")],
+    library: Annotated[str, typer.Option("--library", help="Shared library: soname or path.")],
+    image: ImageOpt = None,
+) -> None:
+    """Bind a C library: a new object that inherits learning from cLibrary."""
+    print(actions.lib_add(_image(image), name, header, library))
+
+
+@app.command(context_settings=_WORDS)
+def learn(
+    receiver: Annotated[str, typer.Argument(help="A library object in the lobby.")],
+    words: Annotated[list[str] | None, typer.Argument(help="The message to learn.")] = None,
+    image: ImageOpt = None,
+    json: JsonOpt = False,
+    relearn: Annotated[bool, typer.Option("--relearn", help="Replace a method it has.")] = False,
+    model: ModelOpt = None,
+    review: ReviewOpt = False,
+    approve: ApproveOpt = False,
+) -> None:
+    """Learn a method explicitly (then send the message): `proto learn m cubeRootOf: 27`."""
+    with progress_display() as progress:
+        out = actions.learn(_image(image), receiver, words or [], relearn=relearn, as_json=json,
+                            model=model, progress=progress, review=_reviewer(review, approve))
+    print(out)
+
+
+@app.command()
+def methods(
+    target: Annotated[str, typer.Argument(help="lobby path or @ID")],
+    image: ImageOpt = None,
+    json: JsonOpt = False,
+    source: Annotated[bool, typer.Option("--source", help="Show each method's source.")] = False,
+) -> None:
+    """An object's own methods; learned ones with their provenance."""
+    found = actions.methods(_image(image), target)
+    if json:
+        print(dump_json(found))
+    else:
+        print_methods(found, source)
+
+
+def _reviewer(review: bool, approve: bool):
+    """The human-in-the-loop gate: show the verified binding, then ask (or --approve)."""
+    if not review:
+        return None
+
+    def ask(learned) -> bool:
+        err = sys.stderr
+        print(f"--- proposed binding for {learned.need.selector}: C {learned.function}() "
+              f"(attempt {learned.attempts}, sandbox verdict: ok)", file=err)
+        print(learned.source, file=err)
+        print(f"test: {learned.proposal.test_inputs} -> expect {learned.proposal.expect!r}; "
+              f"message result in the sandbox: {learned.check.result!r}", file=err)
+        if approve:
+            return True
+        if not sys.stdin.isatty():
+            from .world.errors import UsageError
+
+            raise UsageError("--review needs a terminal to ask; add --approve to accept")
+        return typer.confirm("install this method?", default=False)
+
+    return ask

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 def try_send(argv: list[str]) -> list | None:
-    """[image, receiver, words, as_json] when argv is a plain send; else None."""
+    """[image, receiver, words, as_json, learn] when argv is a plain send; else None."""
     image, i, n = None, 0, len(argv)
     while i < n and argv[i] != "send":
         arg = argv[i]
@@ -21,7 +21,7 @@ def try_send(argv: list[str]) -> list | None:
     if i >= n:
         return None
     i += 1
-    as_json = False
+    as_json, learn = False, True
     while i < n and argv[i].startswith("-") and not _is_number(argv[i]):
         arg = argv[i]
         if arg in ("-i", "--image") and i + 1 < n:
@@ -30,6 +30,8 @@ def try_send(argv: list[str]) -> list | None:
             image, i = arg[8:], i + 1
         elif arg == "--json":
             as_json, i = True, i + 1
+        elif arg == "--no-learn":
+            learn, i = False, i + 1
         elif arg == "--":
             i += 1
             break
@@ -37,7 +39,7 @@ def try_send(argv: list[str]) -> list | None:
             return None
     if i >= n:
         return None
-    return [image, argv[i], argv[i + 1 :], as_json]
+    return [image, argv[i], argv[i + 1 :], as_json, learn]
 
 
 def _is_number(word: str) -> bool:

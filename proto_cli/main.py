@@ -13,8 +13,12 @@ def main(argv: list[str] | None = None) -> int:
         parsed = try_send(argv)
         if parsed is not None:
             from .actions import send
+            from .progress import progress_display
 
-            print(send(*parsed))
+            image, receiver, words, as_json, learn = parsed
+            with progress_display() as progress:
+                out = send(image, receiver, words, as_json, learn=learn, progress=progress)
+            print(out)
             return 0
         return _run_app(argv)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line

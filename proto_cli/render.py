@@ -79,3 +79,16 @@ def print_inspection(info: dict) -> None:
         style = {"parent": "cyan", "method": "green"}.get(kind)
         table.add_row(name, kind, shown, style=style)
     Console().print(table)
+
+
+def print_methods(found: list[dict], with_source: bool) -> None:
+    for m in found:
+        prov = m["provenance"] or {}
+        if m["learned"]:
+            note = (f"learned: C {prov.get('function')}() in {prov.get('library')}, "
+                    f"{prov.get('attempts')} attempt(s), model {prov.get('model')}")
+        else:
+            note = "written"
+        print(f"{m['selector']}\t{note}")
+        if with_source:
+            print("    " + m["source"].rstrip().replace("\n", "\n    "))

@@ -19,14 +19,21 @@ def image_path(option: str | None) -> str:
     return path
 
 
-def run(path: str, work, *, write: bool = True):
+def run(path: str, work, *, write: bool = True, options: dict | None = None):
     """Run `work(world)` in one transaction: a write commits all of it or nothing."""
     image = Image(path, readonly=not write)
+
+    def in_world(txn):
+        world = World(txn)
+        if options:
+            world.options.update(options)
+        return work(world)
+
     try:
         if write:
-            return image.transact(lambda txn: work(World(txn)))
+            return image.transact(in_world)
         with image.read() as txn:
-            return work(World(txn))
+            return in_world(txn)
     finally:
         image.close()
 

@@ -4,9 +4,13 @@
     traits           a namespace of shared behaviour: object, clonable, number,
                      string, bytes, list, map, nil, true, false, block, message
     genesis          the empty prototype to clone new objects from
+    learner          the learning prototype: a reference to a local model and
+                     its settings, `infer:`, `reflectOn:`, and a
+                     doesNotUnderstand: that learns (see proto_cli/learn)
+    cLibrary         the prototype of library objects; delegates to learner
 
-Every traits object delegates to `traits object`; `genesis` and the lobby
-delegate to `traits clonable`. Method sources come from genesis_methods.py.
+Every traits object delegates to `traits object`; `genesis`, the lobby and the
+learner delegate to `traits clonable`. Method sources come from genesis_methods.py.
 """
 
 from __future__ import annotations
@@ -18,11 +22,15 @@ from image_format import layout as L
 from image_format.codec import Ref
 
 from .genesis_methods import REGISTRY
-from .objects import CONSTANT, METHOD, PARENT
+from .objects import CONSTANT, DATA, METHOD, PARENT
 from .world import World
 
 TRAITS = ("object", "clonable", "number", "string", "bytes", "list", "map",
           "nil", "true", "false", "block", "message")
+
+
+# The learner's settings: `model` nil means the default model (see learn/modelfile.py).
+LEARNER_SETTINGS = {"model": None, "modelSha256": None, "maxAttempts": 3, "temperature": 0.0}
 
 
 def method_source(fn) -> str:
@@ -36,7 +44,8 @@ def method_source(fn) -> str:
 def create_genesis(txn) -> World:
     """Populate an empty image with the genesis world (inside the caller's transaction)."""
     world = World(txn, roots={})
-    made = {name: world.new_object() for name in ("lobby", "traits", "genesis", *TRAITS)}
+    made = {name: world.new_object()
+            for name in ("lobby", "traits", "genesis", *TRAITS, "learner", "cLibrary")}
     world.roots = {name: obj.oid for name, obj in made.items()}
     top = made["object"]
     for name in TRAITS:
@@ -45,10 +54,19 @@ def create_genesis(txn) -> World:
         for selector, fn in REGISTRY.get(name, ()):
             world.put_slot(made[name], selector, method_source(fn), METHOD)
         world.put_slot(made["traits"], name, made[name], CONSTANT)
-    for name in ("lobby", "traits", "genesis"):
+    for name in ("lobby", "traits", "genesis", "learner"):
         world.put_slot(made[name], "parent", made["clonable"], PARENT)
+    learner = made["learner"]
+    for selector, fn in REGISTRY["learner"]:
+        world.put_slot(learner, selector, method_source(fn), METHOD)
+    for slot, value in LEARNER_SETTINGS.items():
+        world.put_slot(learner, slot, value, DATA)
+    library = made["cLibrary"]
+    world.put_slot(library, "parent", learner, PARENT)
+    world.put_slot(library, "header", None, DATA)
+    world.put_slot(library, "library", None, DATA)
     lobby = made["lobby"]
-    for name in ("lobby", "traits", "genesis"):
+    for name in ("lobby", "traits", "genesis", "learner", "cLibrary"):
         world.put_slot(lobby, name, made[name], CONSTANT)
     txn.put_meta(L.K_ROOTS, {name: Ref(oid) for name, oid in world.roots.items()})
     return world

@@ -657,3 +657,25 @@ def message_receiver(self):
 @on("message", "sendTo:")
 def message_send_to(self, receiver):
     return send(receiver, self.selector, *self.arguments)
+
+
+# -- learner: intelligence as a prototype; objects get it by delegation ------------
+@on("learner", "doesNotUnderstand:")
+def learn_on_miss(self, message):
+    from proto_cli.learn.hook import on_not_understood
+
+    return on_not_understood(self, message, lambda: resend(self, "doesNotUnderstand:", message))
+
+
+@on("learner", "infer:")
+def infer(self, prompt):
+    from proto_cli.learn.hook import infer
+
+    return infer(self, prompt)
+
+
+@on("learner", "reflectOn:")
+def reflect_on(self, message):
+    from proto_cli.learn.hook import reflect_on
+
+    return reflect_on(self, message)

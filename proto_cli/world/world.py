@@ -18,6 +18,7 @@ from .objects import CONSTANT, DATA, METHOD, PARENT, ProtoObject, Slot
 from .printing import describe
 
 _MISSING = object()
+LOBBY_ROOTS = ("lobby", "traits", "genesis", "learner", "cLibrary")
 _SCALARS = (int, float, str, bytes, bool, type(None))
 
 
@@ -27,6 +28,7 @@ class World(Dispatcher):
     def __init__(self, txn, *, roots: dict[str, int] | None = None) -> None:
         self.txn = txn
         self._cached: list[ProtoObject] = []
+        self.options: dict = {}  # per command: e.g. {"learn": True, "model": PATH}
         self.objects: dict[int, ProtoObject] = {}
         self._compiled: dict = {}
         self._env: dict | None = None
@@ -202,8 +204,7 @@ class World(Dispatcher):
             return self._names[obj.oid]
         if not self._names:
             for root, oid in self.roots.items():
-                self._names[oid] = root if root in ("lobby", "traits", "genesis") else (
-                    f"traits {root}")
+                self._names[oid] = root if root in LOBBY_ROOTS else f"traits {root}"
             if obj.oid in self._names:
                 return self._names[obj.oid]
         wanted = encode(obj, _ref_of)

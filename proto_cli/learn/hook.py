@@ -1,0 +1,114 @@
+"""Where the image's learner methods reach into Python: the doesNotUnderstand: hook.
+
+Learning takes seconds and runs a model and a sandbox, so it must not happen
+inside the write transaction of the send that missed. The hook raises a
+LearnRequest instead; the command aborts its transaction, learns outside any
+transaction, installs the method in one new transaction, and sends the
+original message again (see loop.py and actions.py).
+"""
+
+from __future__ import annotations
+
+from ..world.errors import UsageError
+from ..world.objects import ProtoObject
+
+
+class LearnRequest(BaseException):  # noqa: N818 - a control-flow signal, like GeneratorExit
+    """Unwinds a send to the command, past user code's `except Exception`."""
+
+    def __init__(self, receiver_oid: int, selector: str, args: tuple) -> None:
+        super().__init__(selector)
+        self.receiver_oid = receiver_oid
+        self.selector = selector
+        self.args = args
+
+
+def bound_library(world, receiver: object) -> tuple[str, str] | None:
+    """(header, library) when the receiver is bound to a C library."""
+    if type(receiver) is not ProtoObject:
+        return None
+    values = []
+    for name in ("header", "library"):
+        found = world.find(receiver, name, set())
+        value = found[1].value if found is not None else None
+        if not isinstance(value, str) or not value:
+            return None
+        values.append(value)
+    return values[0], values[1]
+
+
+def on_not_understood(receiver: object, message, default):
+    """Learn when allowed and the receiver is bound to a library; else the usual failure."""
+    world = message_world(receiver)
+    if world is None or not world.options.get("learn") or bound_library(world, receiver) is None:
+        return default()
+    raise LearnRequest(receiver.oid, message.selector, message.arguments)
+
+
+def message_world(receiver: object):
+    return receiver.world if type(receiver) is ProtoObject else None
+
+
+def settings(world, receiver: ProtoObject) -> dict:
+    """The learner settings the receiver inherits (model, sha256, attempts, temperature)."""
+    out = {}
+    for name in ("model", "modelSha256", "maxAttempts", "temperature"):
+        found = world.find(receiver, name, set())
+        out[name] = found[1].value if found is not None else None
+    return out
+
+
+def backend_spec(override: str | None, conf: dict) -> tuple[str, str]:
+    """(model path or scripted:FILE, expected sha256): --model, the learner's slot, default."""
+    spec = override or conf.get("model")
+    if spec:
+        return spec, conf.get("modelSha256") or ""
+    from .modelfile import DEFAULT_SHA256, default_model_path
+
+    return default_model_path(), DEFAULT_SHA256
+
+
+def _backend(world, receiver: ProtoObject):
+    from .models import backend_for
+
+    conf = settings(world, receiver)
+    spec, sha = backend_spec(world.options.get("model"), conf)
+    return backend_for(spec, sha, conf["temperature"] or 0.0)
+
+
+def infer(receiver: object, prompt: object) -> str:
+    """`learner infer: 'text'`: one free-text completion from the learner's model."""
+    if not isinstance(prompt, str):
+        raise UsageError("infer: takes a string")
+    world = message_world(receiver)
+    if world is None:
+        raise UsageError("infer: is understood by objects that inherit from learner")
+    backend = _backend(world, receiver)
+    return backend.complete([{"role": "user", "content": prompt}], None, max_tokens=128)
+
+
+def reflect_on(receiver: object, message) -> object:
+    """A Message in, the model's proposal for it out (not verified, not installed)."""
+    from ..world.message import Message
+    from . import prompt as P
+    from .binding import Proposal
+    from .candidates import rank
+    from .headers import macros, prototypes
+    from .loop import constants_for
+    from .need import Need
+
+    world = message_world(receiver)
+    if type(message) is not Message or world is None:
+        raise UsageError("reflectOn: takes a Message, sent to a library object")
+    bound = bound_library(world, receiver)
+    if bound is None:
+        raise UsageError("reflectOn: needs a receiver bound to a C library (header, library)")
+    need = Need(message.selector, message.arguments, bound[0], bound[1])
+    candidates = rank(prototypes(need.header), need)
+    if not candidates:
+        return None
+    constants = constants_for(candidates, macros(need.header))
+    answer = _backend(world, receiver).complete(P.messages(need, candidates, constants),
+                                                P.schema(need, candidates))
+    proposal = Proposal.parse(answer, {p.name: p for p in candidates}, need)
+    return proposal.to_dict()
