@@ -66,26 +66,108 @@ class LlamaBackend:
     def _model(self):
         if self._llm is None:
             try:
-                from llama_cpp import Llama, LlamaDiskCache
+                from llama_cpp import Llama
             except ImportError:
                 raise UsageError(
                     "llama-cpp-python is not installed: pip install 'proto-image[model]'"
                 ) from None
             self._llm = Llama(model_path=self.path, n_ctx=self.n_ctx, seed=self.seed,
                               n_threads=os.cpu_count() or 2, verbose=False)
-            key = (self.sha256 or os.path.basename(self.path))[:16]
-            self._llm.set_cache(LlamaDiskCache(os.path.join(cache_dir(), "kv", key)))
         return self._llm
 
     def complete(self, messages: list[dict], schema: dict | None = None,
                  max_tokens: int = 256) -> str:
         llm = self._model()
+        if len(messages) > 1:
+            self._reuse_prefix(llm, messages)
         kwargs: dict = {"messages": messages, "temperature": self.temperature,
                         "max_tokens": max_tokens, "seed": self.seed}
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         out = llm.create_chat_completion(**kwargs)
         return out["choices"][0]["message"]["content"] or ""
+
+
+    # -- the fixed prompt prefix, evaluated once per machine and reused by every process
+    def _reuse_prefix(self, llm, messages: list[dict]) -> None:
+        """Load (or compute and save) the model state after everything but the last turn."""
+        if llm.n_tokens:
+            return  # this process already holds an evaluated prefix; llama.cpp reuses it
+        import hashlib
+
+        prefix = messages[:-1]
+        tokens = self._prefix_tokens(llm, messages)
+        if not tokens:
+            return
+        key = hashlib.sha256(json.dumps([self.sha256 or self.path, self.n_ctx, prefix,
+                                         tokens]).encode()).hexdigest()[:32]
+        path = os.path.join(cache_dir(), "prefix", f"{key}.state")
+        if self._load_state(llm, path, tokens):
+            return
+        llm.reset()
+        llm.eval(tokens)
+        self._save_state(llm, path, tokens)
+
+    @staticmethod
+    def _prefix_tokens(llm, messages: list[dict]) -> list[int]:
+        """Tokens shared by any prompt ending in a different last user turn."""
+        try:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = llm.metadata["tokenizer.chat_template"]
+            eos = llm._model.token_get_text(llm.token_eos())
+            bos = llm._model.token_get_text(llm.token_bos())
+            fmt = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        except Exception:
+            return []
+        lists = []
+        for last in ("\u0001", "\u0002"):
+            text = fmt(messages=[*messages[:-1], {"role": "user", "content": last}]).prompt
+            lists.append(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        n = 0
+        for a, b in zip(*lists, strict=False):
+            if a != b:
+                break
+            n += 1
+        return lists[0][:n]
+
+    @staticmethod
+    def _load_state(llm, path: str, tokens: list[int]) -> bool:
+        import ctypes
+
+        import llama_cpp
+
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return False
+        size = len(data)
+        buf = (ctypes.c_uint8 * size).from_buffer_copy(data)
+        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, size) != size:
+            llm.reset()
+            return False
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
+        return True
+
+    @staticmethod
+    def _save_state(llm, path: str, tokens: list[int]) -> None:
+        import ctypes
+
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
+        buf = (ctypes.c_uint8 * int(size))()
+        n = llama_cpp.llama_state_get_data(llm._ctx.ctx, buf, size)
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{os.getpid()}"
+            with open(tmp, "wb") as f:
+                f.write(bytes(buf)[: int(n)])
+            os.replace(tmp, path)
+        except OSError:
+            pass  # no cache: only slower
 
 
 def backend_for(spec: str, sha256: str = "", temperature: float = 0.0):
