@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from . import ctypes_kinds as K
-from .candidates import accepts_constant, param_options
+from .candidates import accepts_constant, options_for
 from .headers import Prototype
 from .need import Need
 
@@ -58,10 +58,10 @@ class Proposal:
             raise ProposalError(
                 f"{name} takes {len(proto.params)} parameter(s); args must list one source each"
             )
-        for param, source in zip(proto.params, args, strict=True):
+        for param, source, options in zip(proto.params, args, options_for(proto, need),
+                                          strict=True):
             if isinstance(source, bool) or not (
-                (isinstance(source, int) and accepts_constant(param))
-                or source in param_options(param, need)
+                (isinstance(source, int) and accepts_constant(param)) or source in options
             ):
                 raise ProposalError(f"parameter {param.name} cannot take {source!r}")
         used = [s for s in args if isinstance(s, str) and s.startswith("arg")]
@@ -103,8 +103,7 @@ def direct_proposal(proto: Prototype, need: Need) -> Proposal:
     """`call_c_NAME:`: message arguments go to parameters in order, no model involved."""
     args: list = []
     remaining = list(range(1, len(need.args) + 1))
-    for param in proto.params:
-        options = param_options(param, need)
+    for param, options in zip(proto.params, options_for(proto, need), strict=True):
         pick = next((f"arg{i}" for i in remaining if f"arg{i}" in options), None)
         if pick is not None:
             remaining.remove(int(pick[3:]))

@@ -20,7 +20,19 @@ STOP_WORDS = {"of", "with", "and", "to", "by", "for", "the", "a", "an", "from", 
               "at", "as", "into", "value", "over"}
 
 
-def param_options(param, need: Need) -> list[str]:
+def options_for(proto: Prototype, need: Need) -> list[list[str]]:
+    """Each parameter's possible sources. A length only goes to an integer parameter that
+    follows a pointer (C's `buf, len` convention): `crc32(crc, buf, len)` keeps `crc`
+    for a constant, as a person reading the header would."""
+    out = []
+    seen_pointer = False
+    for param in proto.params:
+        out.append(param_options(param, need, lengths=seen_pointer))
+        seen_pointer = seen_pointer or param.pointer > 0
+    return out
+
+
+def param_options(param, need: Need, lengths: bool = True) -> list[str]:
     """The sources a parameter may take: message arguments, lengths, NULL, out, const."""
     opts: list[str] = []
     for i, kind in enumerate(need.kinds, 1):
@@ -28,7 +40,7 @@ def param_options(param, need: Need) -> list[str]:
         if K.is_integer(param):
             if kind in ("int", "bool"):
                 opts.append(arg)
-            elif kind in ("str", "bytes"):
+            elif kind in ("str", "bytes") and lengths:
                 opts.append(f"len({arg})")
         elif K.is_real(param):
             if kind in ("int", "float"):
@@ -53,7 +65,7 @@ def fits(proto: Prototype, need: Need) -> float | None:
     """How well the message's arguments fit the parameters (None: they cannot)."""
     if proto.variadic or len(proto.params) > 8:
         return None
-    options = [param_options(p, need) for p in proto.params]
+    options = options_for(proto, need)
     for p, opts in zip(proto.params, options, strict=True):
         if not opts and not accepts_constant(p):
             return None

@@ -22,6 +22,8 @@ from .hook import LearnRequest, backend_spec, bound_library, settings
 from .need import Need
 from .verify import Check, verify
 
+RETRY_TEMPERATURE = 0.35
+
 
 class LearnFailed(ProtoError):
     """No verified binding within the attempts; the transcript says why."""
@@ -86,17 +88,22 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
     prompt_sha = P.prompt_hash(msgs)
     schema = P.schema(need, candidates)
     last = ""
+    seen: set[str] = set()
+    failures: dict[str, int] = {}
     for attempt in range(1, attempts + 1):
         _say(progress, attempt, attempts, "asking the model")
-        answer = backend.complete(msgs, schema)
+        # Retries sample a little more freely, so a model stuck on one answer can leave it.
+        answer = backend.complete(msgs, schema, temperature=RETRY_TEMPERATURE * (attempt - 1))
         entry: dict = {"attempt": attempt, "answer": answer}
         transcript.append(entry)
+        repeated = answer in seen
+        seen.add(answer)
         try:
             proposal = Proposal.parse(answer, by_name, need)
         except ProposalError as exc:
             last = f"proposal: {exc}"
             entry["check"] = {"ok": False, "kind": "proposal", "message": str(exc)}
-            msgs = msgs + P.correction(answer, last)
+            msgs = msgs + P.correction(answer, last, repeated)
             continue
         proto = by_name[proposal.function]
         source = method_source(need, proto, proposal)
@@ -108,7 +115,13 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
                            time.monotonic() - start, backend.path, backend.sha256, prompt_sha,
                            check, transcript)
         last = check.feedback()
-        msgs = msgs + P.correction(answer, last)
+        msgs = msgs + P.correction(answer, last, repeated)
+        failures[proto.name] = failures.get(proto.name, 0) + 1
+        if (repeated or failures[proto.name] >= 2) and len(by_name) > 1:
+            # A function that keeps failing leaves the schema: the next answer must differ.
+            candidates = [p for p in candidates if p.name != proto.name]
+            by_name = {p.name: p for p in candidates}
+            schema = P.schema(need, candidates)
     raise _failed(need, transcript, last)
 
 

@@ -40,7 +40,7 @@ class ScriptedBackend:
         return cls([r if isinstance(r, str) else json.dumps(r) for r in data], path)
 
     def complete(self, messages: list[dict], schema: dict | None = None,
-                 max_tokens: int = 256) -> str:
+                 max_tokens: int = 256, temperature: float | None = None) -> str:
         self.calls.append(messages)
         if not self.responses:
             raise UsageError("the scripted backend has no recorded response left")
@@ -76,11 +76,12 @@ class LlamaBackend:
         return self._llm
 
     def complete(self, messages: list[dict], schema: dict | None = None,
-                 max_tokens: int = 256) -> str:
+                 max_tokens: int = 256, temperature: float | None = None) -> str:
         llm = self._model()
         if len(messages) > 1:
             self._reuse_prefix(llm, messages)
-        kwargs: dict = {"messages": messages, "temperature": self.temperature,
+        temp = self.temperature if temperature is None else max(self.temperature, temperature)
+        kwargs: dict = {"messages": messages, "temperature": temp,
                         "max_tokens": max_tokens, "seed": self.seed}
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .candidates import accepts_constant, param_options
+from .candidates import accepts_constant, options_for
 from .headers import Prototype
 from .need import Need
 
@@ -28,8 +28,10 @@ SYSTEM = (
     '- "out_size": the byte size of an "out" buffer, when there is one and its size is '
     "not fixed by its type;\n"
     '- "test": {"inputs": arguments for which you are sure of the answer, "expect": that '
-    "answer, or null when you cannot know it}. Prefer double over float or long double "
-    "functions for numbers."
+    "answer, or null when you cannot compute it exactly (checksums, hashes, bit patterns)}.\n"
+    "A parameter the message does not supply takes a neutral constant: 0 for a starting "
+    "value, seed or flags, NULL for a pointer nobody needs. Prefer double over float or "
+    "long double functions for numbers."
 )
 
 EXAMPLES: list[tuple[dict, dict]] = [
@@ -58,6 +60,17 @@ EXAMPLES: list[tuple[dict, dict]] = [
                         "int atoi(const char * nptr)", "double atof(const char * nptr)"]},
         {"function": "strtoul", "args": ["arg1", "NULL", 8],
          "test": {"inputs": ["10"], "expect": 8}},
+    ),
+    (
+        {"library": "libxxhash.so.0", "header": "xxhash.h", "message": "hashOf: 'abc'",
+         "args": ["arg1 = 'abc' (str)"],
+         "candidates": ["unsigned int XXH32(const void * input, unsigned long length, "
+                        "unsigned int seed)",
+                        "unsigned long XXH64(const void * input, unsigned long length, "
+                        "unsigned long seed)",
+                        "unsigned int XXH_versionNumber(void)"]},
+        {"function": "XXH32", "args": ["arg1", "len(arg1)", 0],
+         "test": {"inputs": ["abc"], "expect": None}},
     ),
     (
         {"library": "libcrypto.so.3", "header": "openssl/md5.h", "message": "md5Of: 'abc'",
@@ -106,13 +119,16 @@ def messages(need: Need, candidates: list[Prototype], constants: list[str]) -> l
     return out
 
 
-def correction(answer: str, feedback: str) -> list[dict]:
+def correction(answer: str, feedback: str, repeated: bool = False) -> list[dict]:
     """The turns that tell the model its last answer failed, verbatim."""
+    again = ("You gave this same answer before and it failed the same way: change the "
+             "function, the args or the expected value.\n" if repeated else "")
     return [
         {"role": "assistant", "content": answer},
-        {"role": "user", "content": f"That binding failed when it was run: {feedback}\n"
+        {"role": "user", "content": f"That binding failed when it was run: {feedback}\n{again}"
                                     "Answer again with a corrected JSON (another function if "
-                                    "this one was wrong)."},
+                                    "this one was wrong; expect null if you cannot compute "
+                                    "the result exactly)."},
     ]
 
 
@@ -135,8 +151,7 @@ def schema(need: Need, candidates: list[Prototype]) -> dict:
     for proto in candidates:
         items = []
         needs_size = False
-        for param in proto.params:
-            options = param_options(param, need)
+        for param, options in zip(proto.params, options_for(proto, need), strict=True):
             item: dict = {"enum": options} if options else {"type": "integer"}
             if options and accepts_constant(param):
                 item = {"anyOf": [{"enum": options}, {"type": "integer"}]}

