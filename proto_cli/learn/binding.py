@@ -103,7 +103,7 @@ def direct_proposal(proto: Prototype, need: Need) -> Proposal:
     """`call_c_NAME:`: message arguments go to parameters in order, no model involved."""
     args: list = []
     remaining = list(range(1, len(need.args) + 1))
-    for param, options in zip(proto.params, options_for(proto, need), strict=True):
+    for options in options_for(proto, need):
         pick = next((f"arg{i}" for i in remaining if f"arg{i}" in options), None)
         if pick is not None:
             remaining.remove(int(pick[3:]))
