@@ -91,11 +91,28 @@ def task_text(task: dict) -> str:
              f"Message: {task['message']}"]
     lines += [f"  {a}" for a in task["args"]] or ["  (no arguments)"]
     lines.append("Candidates:")
-    lines += [f"  {c}" for c in task["candidates"]]
+    lines += [f"  {c}" for c in grouped(task["candidates"])]
     if task.get("constants"):
         lines.append("Integer constants:")
         lines += [f"  {c}" for c in task["constants"]]
     return "\n".join(lines)
+
+
+def grouped(signatures: list[str]) -> list[str]:
+    """Signatures that differ only in the function's name share one line (fewer tokens:
+    the new part of every prompt is what a cold learn pays for)."""
+    shapes: dict[tuple[str, str], list[str]] = {}
+    for sig in signatures:
+        head, _, params = sig.partition("(")
+        ret, _, name = head.rpartition(" ")
+        shapes.setdefault((ret, params), []).append(name)
+    lines = []
+    for (ret, params), names in shapes.items():
+        if len(names) == 1:
+            lines.append(f"{ret} {names[0]}({params}")
+        else:
+            lines.append(f"{ret} f({params}  f: {' '.join(names)}")
+    return lines
 
 
 def _clean(signature: str) -> str:
@@ -114,7 +131,7 @@ def messages(need: Need, candidates: list[Prototype], constants: list[str]) -> l
     out = [{"role": "system", "content": SYSTEM}]
     for task, answer in EXAMPLES:
         out.append({"role": "user", "content": task_text(task)})
-        out.append({"role": "assistant", "content": json.dumps(answer)})
+        out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
     out.append({"role": "user", "content": task_text(need_task(need, candidates, constants))})
     return out
 
