@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import proto_command, summary, table, time_commands  # noqa: E402
+from common import proto_command, ratio_table, table, time_commands  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_EVAL = os.path.join(HERE, "..", "..", "shared", "eval", "learn-dev.json")
@@ -131,12 +131,8 @@ def second_send(rows: list[dict], tmp: str, runs: int) -> str:
         f"proto send m {learned['task']} (learned)":
             [*proto_command(), "-i", learned["image"], "send", "m", *task_words],
     }, runs)
-    base = summary(times["bare cffi script (same call)"])[0]
-    out = []
-    for name, samples in times.items():
-        med, p90 = summary(samples)
-        out.append([name, f"{med:.1f}", f"{p90:.1f}", f"{med / base:.2f}x"])
-    return table(out, ["second send, cold process", "median ms", "p90 ms", "vs bare cffi"])
+    return ratio_table(times, "bare cffi script (same call)",
+                       ["second send, cold process", "median ms", "p90 ms", "vs bare cffi"])
 
 
 def main() -> None:

@@ -14,7 +14,14 @@ import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import make_image, proto_command, summary, table, time_commands  # noqa: E402
+from common import (  # noqa: E402
+    make_image,
+    proto_command,
+    ratio_table,
+    summary,
+    table,
+    time_commands,
+)
 
 BARE_LMDB = """
 import lmdb
@@ -36,12 +43,8 @@ def cold_send(tmp: str, runs: int) -> str:
         "bare LMDB script (open, read one key)": [sys.executable, bare],
         "proto send p0 x (data slot read)": [*proto_command(), "-i", path, "send", "p0", "x"],
     }, runs)
-    base = summary(times["bare LMDB script (open, read one key)"])[0]
-    rows = []
-    for name, samples in times.items():
-        med, p90 = summary(samples)
-        rows.append([name, f"{med:.1f}", f"{p90:.1f}", f"{med / base:.2f}x"])
-    return table(rows, ["cold process", "median ms", "p90 ms", "vs bare LMDB"])
+    return ratio_table(times, "bare LMDB script (open, read one key)",
+                       ["cold process", "median ms", "p90 ms", "vs bare LMDB"])
 
 
 def warm_send() -> str:

@@ -41,6 +41,16 @@ def summary(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[int(len(ordered) * 0.9) - 1]
 
 
+def ratio_table(times: dict[str, list[float]], baseline: str, header: list[str]) -> str:
+    """Median, p90 and the ratio of medians to `baseline`, one row per command."""
+    base = summary(times[baseline])[0]
+    rows = []
+    for name, samples in times.items():
+        med, p90 = summary(samples)
+        rows.append([name, f"{med:.1f}", f"{p90:.1f}", f"{med / base:.2f}x"])
+    return table(rows, header)
+
+
 def table(rows: list[list[str]], header: list[str]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
