@@ -159,9 +159,17 @@ def rank(protos: list[Prototype], need: Need, limit: int = MAX_CANDIDATES) -> li
         fit = fits(proto, need)
         if fit is None:
             continue
+        if _is_precision_twin(proto, names):
+            continue  # Python numbers are doubles: sinf/sinl only add wrong choices
         score = 2.0 * name_score(proto.name, sel_words) + fit
-        if proto.name[-1] in "fl" and proto.name[:-1] in names:
-            score -= 1.5  # float / long double twins of a double function
         scored.append((score, proto.name, proto))
     scored.sort(key=lambda t: (-t[0], t[1]))
     return [p for _, _, p in scored[:limit]]
+
+
+def _is_precision_twin(proto: Prototype, names: set[str]) -> bool:
+    """`cbrtf`/`cbrtl` next to `cbrt`: the float and long double variants of a function."""
+    if proto.name[-1] not in "fl" or proto.name[:-1] not in names:
+        return False
+    kinds = [p.base for p in proto.params if p.pointer == 0] + [proto.returns.base]
+    return any(k in ("float", "long double") for k in kinds)
