@@ -15,7 +15,9 @@ from . import ctypes_kinds as K
 from .headers import Prototype
 from .need import Need
 
-MAX_CANDIDATES = 20
+MAX_CANDIDATES = 20  # when names say little (`parseHex:`), the model's knowledge must choose
+FOCUSED_CANDIDATES = 10  # when some name clearly abbreviates the selector
+FOCUS_SCORE = 0.75
 STOP_WORDS = {"of", "with", "and", "to", "by", "for", "the", "a", "an", "from", "in", "on",
               "at", "as", "into", "value", "over"}
 
@@ -146,13 +148,15 @@ def _abbreviation_length(text: str, word: str) -> int:
     return len(text)
 
 
-def rank(protos: list[Prototype], need: Need, limit: int = MAX_CANDIDATES) -> list[Prototype]:
-    """The candidates for a need, best first."""
+def rank(protos: list[Prototype], need: Need, limit: int | None = None) -> list[Prototype]:
+    """The candidates for a need, best first; fewer when names already point the way
+    (every candidate costs prompt tokens, the largest part of a cold learn)."""
     if need.direct:
         return [p for p in protos if p.name == need.direct]
     names = {p.name for p in protos}
     sel_words = words(need.selector)
     scored = []
+    best_name = 0.0
     for proto in protos:
         if proto.name.startswith("_"):
             continue
@@ -161,9 +165,12 @@ def rank(protos: list[Prototype], need: Need, limit: int = MAX_CANDIDATES) -> li
             continue
         if _is_precision_twin(proto, names):
             continue  # Python numbers are doubles: sinf/sinl only add wrong choices
-        score = 2.0 * name_score(proto.name, sel_words) + fit
-        scored.append((score, proto.name, proto))
+        named = name_score(proto.name, sel_words)
+        best_name = max(best_name, named)
+        scored.append((2.0 * named + fit, proto.name, proto))
     scored.sort(key=lambda t: (-t[0], t[1]))
+    if limit is None:
+        limit = FOCUSED_CANDIDATES if best_name >= FOCUS_SCORE else MAX_CANDIDATES
     return [p for _, _, p in scored[:limit]]
 
 
