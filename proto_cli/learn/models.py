@@ -84,10 +84,23 @@ class LlamaBackend:
         kwargs: dict = {"messages": messages, "temperature": temp,
                         "max_tokens": max_tokens, "seed": self.seed}
         if schema is not None:
-            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            kwargs["grammar"] = self._grammar(schema)
         out = llm.create_chat_completion(**kwargs)
         return out["choices"][0]["message"]["content"] or ""
 
+
+    @staticmethod
+    def _grammar(schema: dict):
+        """The schema as a llama.cpp grammar, with fractions cut to 6 digits: Qwen spends a
+        token per digit, and a test's expected value needs no more (it is compared with a
+        1e-3 relative tolerance)."""
+        from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
+
+        gbnf = json_schema_to_gbnf(json.dumps(schema))
+        short = "decimal-part ::= [0-9] " + "([0-9] " * 5 + ")?" * 5
+        lines = [short if line.startswith("decimal-part ::=") else line
+                 for line in gbnf.splitlines()]
+        return LlamaGrammar.from_string("\n".join(lines), verbose=False)
 
     # -- the fixed prompt prefix, evaluated once per machine and reused by every process
     def _reuse_prefix(self, llm, messages: list[dict]) -> None:

@@ -91,28 +91,11 @@ def task_text(task: dict) -> str:
              f"Message: {task['message']}"]
     lines += [f"  {a}" for a in task["args"]] or ["  (no arguments)"]
     lines.append("Candidates:")
-    lines += [f"  {c}" for c in grouped(task["candidates"])]
+    lines += [f"  {c}" for c in task["candidates"]]
     if task.get("constants"):
         lines.append("Integer constants:")
         lines += [f"  {c}" for c in task["constants"]]
     return "\n".join(lines)
-
-
-def grouped(signatures: list[str]) -> list[str]:
-    """Signatures that differ only in the function's name share one line (fewer tokens:
-    the new part of every prompt is what a cold learn pays for)."""
-    shapes: dict[tuple[str, str], list[str]] = {}
-    for sig in signatures:
-        head, _, params = sig.partition("(")
-        ret, _, name = head.rpartition(" ")
-        shapes.setdefault((ret, params), []).append(name)
-    lines = []
-    for (ret, params), names in shapes.items():
-        if len(names) == 1:
-            lines.append(f"{ret} {names[0]}({params}")
-        else:
-            lines.append(f"{ret} f({params}  f: {' '.join(names)}")
-    return lines
 
 
 def _clean(signature: str) -> str:
