@@ -180,8 +180,20 @@ class LlamaBackend:
             with open(tmp, "wb") as f:
                 f.write(bytes(buf)[: int(n)])
             os.replace(tmp, path)
+            _prune(os.path.dirname(path), keep=KEEP_PREFIX_STATES)
         except OSError:
             pass  # no cache: only slower
+
+
+KEEP_PREFIX_STATES = 4  # each is ~20 MB; a new prompt or model makes a new one
+
+
+def _prune(folder: str, keep: int) -> None:
+    """Keep the most recently written prefix states only."""
+    states = sorted((e for e in os.scandir(folder) if e.name.endswith(".state")),
+                    key=lambda e: e.stat().st_mtime, reverse=True)
+    for entry in states[keep:]:
+        os.unlink(entry.path)
 
 
 def backend_for(spec: str, sha256: str = "", temperature: float = 0.0):
