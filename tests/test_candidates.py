@@ -41,6 +41,12 @@ def test_float_and_long_double_twins_are_not_offered():
     assert "cbrt" in names and "cbrtf" not in names and "cbrtl" not in names
 
 
+def test_locale_twins_are_not_offered():
+    names = {p.name for p in rank(prototypes("ctype.h"),
+                                  Need("isLower:", (97,), "ctype.h", "libc.so.6"), 200)}
+    assert "islower" in names and "islower_l" not in names
+
+
 def test_a_length_only_follows_a_pointer():
     protos = {p.name: p for p in prototypes("zlib.h")}
     need = Need("crc32Of:", ("hello",), "zlib.h", "libz.so.1")

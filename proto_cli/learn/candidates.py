@@ -163,8 +163,8 @@ def rank(protos: list[Prototype], need: Need, limit: int | None = None) -> list[
         fit = fits(proto, need)
         if fit is None:
             continue
-        if _is_precision_twin(proto, names):
-            continue  # Python numbers are doubles: sinf/sinl only add wrong choices
+        if _is_precision_twin(proto, names) or _is_locale_twin(proto, names):
+            continue  # sinf/sinl (Python numbers are doubles), isalpha_l (a locale_t more)
         named = name_score(proto.name, sel_words)
         best_name = max(best_name, named)
         scored.append((2.0 * named + fit, proto.name, proto))
@@ -180,3 +180,8 @@ def _is_precision_twin(proto: Prototype, names: set[str]) -> bool:
         return False
     kinds = [p.base for p in proto.params if p.pointer == 0] + [proto.returns.base]
     return any(k in ("float", "long double") for k in kinds)
+
+
+def _is_locale_twin(proto: Prototype, names: set[str]) -> bool:
+    """POSIX `isalpha_l`, `strcoll_l`...: the same function with an explicit locale."""
+    return proto.name.endswith("_l") and proto.name[:-2] in names
