@@ -168,16 +168,17 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
 
     (header, library), conf, label = session.run(path, context, write=False)
     need = Need(request.selector, request.args, header, library, label)
-    candidates = rank(prototypes(header), need)
-    if not candidates:
-        wanted = f"named {need.direct}" if need.direct else "that fits these arguments"
-        raise LearnFailed(f"{header} declares no function {wanted} for {need.selector}")
     backend = None
     if not need.direct:
         from .models import backend_for
 
         spec, sha = backend_spec(model, conf)
         backend = backend_for(spec, sha, conf.get("temperature") or 0.0)
+        backend.warm_up()  # load the model while the header is parsed and ranked
+    candidates = rank(prototypes(header), need)
+    if not candidates:
+        wanted = f"named {need.direct}" if need.direct else "that fits these arguments"
+        raise LearnFailed(f"{header} declares no function {wanted} for {need.selector}")
     attempts = conf.get("maxAttempts")
     attempts = attempts if isinstance(attempts, int) and 0 < attempts <= 20 else 3
     learned = propose_and_verify(need, candidates, backend, attempts, progress)

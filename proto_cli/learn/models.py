@@ -39,6 +39,9 @@ class ScriptedBackend:
             raise UsageError(f"scripted responses {path}: expected a JSON list")
         return cls([r if isinstance(r, str) else json.dumps(r) for r in data], path)
 
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
     def complete(self, messages: list[dict], schema: dict | None = None,
                  max_tokens: int = 256, temperature: float | None = None) -> str:
         self.calls.append(messages)
@@ -62,8 +65,31 @@ class LlamaBackend:
         self.seed = seed
         self.temperature = temperature
         self._llm = None
+        self._loading = None
+        self._load_error: BaseException | None = None
+
+    def warm_up(self) -> None:
+        """Start loading the model in a thread (llama.cpp releases the GIL while it loads)."""
+        import threading
+
+        def load() -> None:
+            try:
+                self._load()
+            except BaseException as exc:  # noqa: BLE001 - re-raised by _model()
+                self._load_error = exc
+
+        self._loading = threading.Thread(target=load, daemon=True)
+        self._loading.start()
 
     def _model(self):
+        if self._loading is not None:
+            self._loading.join()
+            self._loading = None
+            if self._load_error is not None:
+                raise self._load_error
+        return self._load()
+
+    def _load(self):
         if self._llm is None:
             try:
                 from llama_cpp import Llama
