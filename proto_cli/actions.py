@@ -36,13 +36,13 @@ def _finish(answer: object, learned: list, as_json: bool) -> str:
 
 def _run_learning(path: str, work, options: dict, progress=None, review=None) -> tuple:
     """Run `work`; on a LearnRequest, learn outside the transaction, install, run again."""
-    from .learn.hook import LearnRequest
+    from .world.errors import OutsideWork  # already loaded: a send imports no learn code
 
     learned: list = []
     while True:
         try:
             return session.run(path, work, options=options), learned
-        except LearnRequest as caught:
+        except OutsideWork as caught:
             request = caught
         if len(learned) >= MAX_LEARNS:
             from .world.errors import ProtoError
@@ -94,8 +94,7 @@ def learn(image: str | None, receiver: str, words: list[str], *, relearn: bool =
         if type(target) is not ProtoObject:
             raise UsageError(f"{world.describe(target)} is not an object bound to a library")
         args = tuple(ev.eval(a, {}) for a in node.args)
-        start = target
-        known = world.find(start, node.selector, set()) is not None
+        known = world.find(target, node.selector, set()) is not None
         return target.oid, args, known
 
     oid, args, known = session.run(path, message, write=False)
@@ -103,15 +102,8 @@ def learn(image: str | None, receiver: str, words: list[str], *, relearn: bool =
         raise UsageError(f"{receiver} already understands {node.selector} (--relearn to replace)")
     learned = [learn_method(path, LearnRequest(oid, node.selector, args), model=model,
                             progress=progress, review=review)]
-    answer, _ = _run_learning(path, lambda w: _answer(w, send_words_node(w, node), as_json),
-                              {"learn": False})
+    answer = session.run(path, lambda w: _answer(w, Evaluator(w).eval(node, {}), as_json))
     return _finish(answer, learned, as_json)
-
-
-def send_words_node(world, node) -> object:
-    from .world.evaluator import Evaluator
-
-    return Evaluator(world).eval(node, {})
 
 
 def lib_add(image: str | None, name: str, header: str, library: str) -> str:

@@ -13,11 +13,14 @@ def main(argv: list[str] | None = None) -> int:
         parsed = try_send(argv)
         if parsed is not None:
             from .actions import send
-            from .progress import progress_display
-
             image, receiver, words, as_json, learn = parsed
-            with progress_display() as progress:
-                out = send(image, receiver, words, as_json, learn=learn, progress=progress)
+            if learn and sys.stderr.isatty():  # only people at a terminal see progress
+                from .progress import progress_display
+
+                with progress_display() as progress:
+                    out = send(image, receiver, words, as_json, learn=learn, progress=progress)
+            else:
+                out = send(image, receiver, words, as_json, learn=learn)
             print(out)
             return 0
         return _run_app(argv)

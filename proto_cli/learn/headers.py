@@ -92,14 +92,14 @@ def cache_dir() -> str:
     return os.path.join(base, "proto")
 
 
-def preprocess(header: str) -> str:
-    """The header after `cpp -E`, as pycparser can read it."""
+def _cpp(header: str, *flags: str) -> str:
+    """The system preprocessor's output for `#include`-ing one header."""
     if "\n" in header or '"' in header or ">" in header:
         raise HeaderError(f"bad header name {header!r}")
     include = f'#include "{header}"\n' if os.path.isabs(header) else f"#include <{header}>\n"
     try:
-        done = subprocess.run(["cpp", "-E", "-P", *GCC_STUBS, "-"], input=include,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(["cpp", *flags, "-"], input=include, capture_output=True,
+                              text=True, timeout=60)
     except FileNotFoundError:
         raise HeaderError("no C preprocessor: install gcc (apt-get install -y cpp)") from None
     if done.returncode:
@@ -108,13 +108,15 @@ def preprocess(header: str) -> str:
     return done.stdout
 
 
+def preprocess(header: str) -> str:
+    """The header after `cpp -E`, as pycparser can read it."""
+    return _cpp(header, "-E", "-P", *GCC_STUBS)
+
+
 def macros(header: str) -> dict[str, int]:
     """Integer constants the header #defines (e.g. SHA512_DIGEST_LENGTH = 64)."""
-    include = f"#include <{header}>\n" if not os.path.isabs(header) else f'#include "{header}"\n'
-    done = subprocess.run(["cpp", "-dM", "-E", "-"], input=include, capture_output=True,
-                          text=True, timeout=60)
     out: dict[str, int] = {}
-    for line in done.stdout.splitlines():
+    for line in _cpp(header, "-dM", "-E").splitlines():
         parts = line.split(None, 2)
         if len(parts) == 3 and parts[0] == "#define" and "(" not in parts[1]:
             text = parts[2].strip().rstrip("uUlL")
@@ -222,7 +224,8 @@ def _resolve(node, typedefs, name: str, opaque: set[str]) -> Param:
                 kind = "struct" if isinstance(inner, c_ast.Struct) else "union"
                 if pointer == 0:
                     raise _Unsupported  # by-value structs: out of scope
-                opaque.add(inner.name) if kind == "struct" else None
+                if kind == "struct":
+                    opaque.add(inner.name)
                 base = inner.name if kind == "struct" else f"union {inner.name}"
                 const = const or "const" in quals
                 break

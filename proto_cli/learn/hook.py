@@ -9,12 +9,12 @@ original message again (see loop.py and actions.py).
 
 from __future__ import annotations
 
-from ..world.errors import UsageError
+from ..world.errors import OutsideWork, UsageError
 from ..world.objects import ProtoObject
 
 
-class LearnRequest(BaseException):  # noqa: N818 - a control-flow signal, like GeneratorExit
-    """Unwinds a send to the command, past user code's `except Exception`."""
+class LearnRequest(OutsideWork):
+    """Unwinds a send to the command, which learns and then runs the send again."""
 
     def __init__(self, receiver_oid: int, selector: str, args: tuple) -> None:
         super().__init__(selector)
@@ -68,12 +68,15 @@ def backend_spec(override: str | None, conf: dict) -> tuple[str, str]:
     return default_model_path(), DEFAULT_SHA256
 
 
-def _backend(world, receiver: ProtoObject):
+def make_backend(override: str | None, conf: dict):
     from .models import backend_for
 
-    conf = settings(world, receiver)
-    spec, sha = backend_spec(world.options.get("model"), conf)
-    return backend_for(spec, sha, conf["temperature"] or 0.0)
+    spec, sha = backend_spec(override, conf)
+    return backend_for(spec, sha, conf.get("temperature") or 0.0)
+
+
+def _backend(world, receiver: ProtoObject):
+    return make_backend(world.options.get("model"), settings(world, receiver))
 
 
 def infer(receiver: object, prompt: object) -> str:

@@ -18,7 +18,7 @@ from . import prompt as P
 from .binding import Proposal, ProposalError, direct_proposal, method_source
 from .candidates import rank
 from .headers import cache_dir, macros, prototypes
-from .hook import LearnRequest, backend_spec, bound_library, settings
+from .hook import LearnRequest, bound_library, make_backend, settings
 from .need import Need
 from .verify import Check, verify
 
@@ -170,10 +170,7 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
     need = Need(request.selector, request.args, header, library, label)
     backend = None
     if not need.direct:
-        from .models import backend_for
-
-        spec, sha = backend_spec(model, conf)
-        backend = backend_for(spec, sha, conf.get("temperature") or 0.0)
+        backend = make_backend(model, conf)
         backend.warm_up()  # load the model while the header is parsed and ranked
     candidates = rank(prototypes(header), need)
     if not candidates:

@@ -59,3 +59,11 @@ class MethodFailed(ProtoError):
         if isinstance(exc, RecursionError):
             reason = "recursion too deep (a method sends itself without end?)"
         super().__init__(f"{where} raised {type(exc).__name__}: {reason}")
+
+
+class OutsideWork(BaseException):  # noqa: N818 - a control-flow signal, like GeneratorExit
+    """A send needs work that must not run inside its transaction (e.g. learning).
+
+    It unwinds past user code's `except Exception`; the command rolls the transaction
+    back, does the work, and runs again.
+    """

@@ -63,19 +63,30 @@ class Dispatcher:
         found = self.find(start, selector, set())
         if found is None:
             return None
-        holder, slot, assigning = found
-        arity = selector_arity(selector)
-        # Every entry is (callable, arity, holder): the hot path just calls it.
-        if assigning:
-            entry = (self._assigner(holder, selector[:-1]), 1, holder)
-        elif slot.kind == METHOD:
-            entry = (self.compiled(holder, selector, slot), arity, holder)
-        else:
-            entry = (_reader(slot), 0, holder)
+        entry = self._entry(selector, *found)
         if not start._cache:
             self._cached.append(start)
         start._cache[selector] = entry
         return entry
+
+    def _entry(self, selector: str, holder: ProtoObject, slot, assigning: bool) -> tuple:
+        """What a lookup found, as (callable, arity, holder): a send just calls it."""
+        if assigning:
+            return self._assigner(holder, selector[:-1]), 1, holder
+        if slot.kind == METHOD:
+            return self.compiled(holder, selector, slot), selector_arity(selector), holder
+        return _reader(slot), 0, holder
+
+    def ancestry(self, start: ProtoObject, visited: set):
+        """The object and its ancestors, depth-first in parent order, each once."""
+        stack = [start]
+        while stack:
+            obj = stack.pop()
+            if obj.oid in visited:
+                continue
+            visited.add(obj.oid)
+            yield obj
+            stack.extend(reversed(self.parents(obj)))
 
     def _assigner(self, holder: ProtoObject, name: str):
         set_slot = self.set_slot
@@ -91,12 +102,7 @@ class Dispatcher:
         assign_name = None
         if selector.endswith(":") and selector.count(":") == 1:
             assign_name = selector[:-1]
-        stack = [start]
-        while stack:
-            obj = stack.pop()
-            if obj.oid in visited:
-                continue
-            visited.add(obj.oid)
+        for obj in self.ancestry(start, visited):
             slot = self.slot(obj, selector)
             if slot is not None:
                 return obj, slot, False
@@ -104,7 +110,6 @@ class Dispatcher:
                 slot = self.slot(obj, assign_name)
                 if slot is not None and slot.kind in ASSIGNABLE:
                     return obj, slot, True
-            stack.extend(reversed(self.parents(obj)))
         return None
 
     def resend(self, holder: ProtoObject, receiver: object, selector: str, args: tuple):
@@ -113,13 +118,7 @@ class Dispatcher:
         for parent in self.parents(holder):
             found = self.find(parent, selector, visited)
             if found is not None:
-                owner, slot, assigning = found
-                if assigning:
-                    self.set_slot(owner, selector[:-1], args[0], assignment=True)
-                    return receiver
-                if slot.kind == METHOD:
-                    return self.compiled(owner, selector, slot)(receiver, *args)
-                return slot.value
+                return self._entry(selector, *found)[0](receiver, *args)
         return self._not_understood(receiver, selector, args)
 
     def _not_understood(self, receiver: object, selector: str, args: tuple):
@@ -139,18 +138,11 @@ class Dispatcher:
         """Every selector the receiver answers, own or inherited (for hints)."""
         start = receiver if type(receiver) is ProtoObject else self.behaviour(receiver)
         names: set[str] = set()
-        seen: set[int] = set()
-        stack = [start]
-        while stack:
-            obj = stack.pop()
-            if obj.oid in seen:
-                continue
-            seen.add(obj.oid)
+        for obj in self.ancestry(start, set()):
             for name, slot in self.slots(obj):
                 names.add(name)
                 if slot.kind in ASSIGNABLE:
                     names.add(name + ":")
-            stack.extend(self.parents(obj))
         return names
 
 
