@@ -42,7 +42,9 @@ def passes(check: str, expect: object, result: object) -> bool:
         return isinstance(result, int | float) and result < 0
     if check == "str":
         return result == expect
-    if check == "hex":
+    if check == "hex":  # bytes: `--json` gives base64, the sandbox's check gives hex
+        if isinstance(result, dict) and "$hex" in result:
+            return result["$hex"] == expect
         return isinstance(result, dict) and "$base64" in result and \
             __import__("base64").b64decode(result["$base64"]).hex() == expect
     return False
@@ -78,11 +80,10 @@ def cold(tasks: list, libraries: dict, tmp: str) -> list[dict]:
     return rows
 
 
-def warm(tasks: list, libraries: dict, tmp: str) -> list[float]:
-    """Per-task learn seconds with the model loaded once (the loop API, one process)."""
-    from proto_cli.learn.candidates import rank
-    from proto_cli.learn.headers import prototypes
-    from proto_cli.learn.loop import LearnFailed, propose_and_verify
+def warm(tasks: list, libraries: dict) -> list[dict]:
+    """Per-task learns with the model loaded once (the loop API, one process): seconds,
+    function, attempts and whether the verified call gave the eval's result."""
+    from proto_cli.learn.loop import LearnFailed, candidates_for, propose_and_verify
     from proto_cli.learn.modelfile import DEFAULT_SHA256, default_model_path
     from proto_cli.learn.models import LlamaBackend
     from proto_cli.learn.need import Need
@@ -90,19 +91,23 @@ def warm(tasks: list, libraries: dict, tmp: str) -> list[float]:
 
     backend = LlamaBackend(default_model_path(), DEFAULT_SHA256)
     backend._model()
-    times = []
+    rows = []
     for task in tasks:
         spec = libraries[task["lib"]]
         node = parse_words(task["lib"], task["words"])
         need = Need(node.selector, tuple(a.value for a in node.args), spec["header"],
                     spec["library"])
         start = time.perf_counter()
-        try:  # noqa: SIM105 - a failed learn still counts its time
-            propose_and_verify(need, rank(prototypes(spec["header"]), need), backend, 3)
+        row = {"task": " ".join(task["words"]), "function": "-", "attempts": 3, "ok": False}
+        try:
+            learned = propose_and_verify(need, candidates_for(need), backend, 3)
+            row.update(function=learned.function, attempts=learned.attempts,
+                       ok=passes(task["check"], task.get("expect"), learned.check.result))
         except LearnFailed:
             pass
-        times.append(time.perf_counter() - start)
-    return times
+        row["seconds"] = time.perf_counter() - start
+        rows.append(row)
+    return rows
 
 
 BARE_CFFI = """
@@ -140,11 +145,21 @@ def main() -> None:
     parser.add_argument("--eval", default=DEFAULT_EVAL)
     parser.add_argument("--only", type=int, default=0, help="first N tasks only")
     parser.add_argument("--skip-warm", action="store_true")
+    parser.add_argument("--warm-only", action="store_true",
+                        help="only the in-process run: quick to iterate on the prompt")
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     with open(args.eval) as f:
         spec = json.load(f)
     tasks = spec["tasks"][: args.only or None]
+    if args.warm_only:
+        rows = warm(tasks, spec["libraries"])
+        print(table([[r["task"], r["function"], "yes" if r["ok"] else "no",
+                      str(r["attempts"]), f"{r['seconds']:.1f}"] for r in rows],
+                    ["message", "learned", "right result", "attempts", "warm s"]))
+        print(f"\n{sum(r['ok'] for r in rows)}/{len(rows)} right; warm median "
+              f"{statistics.median(r['seconds'] for r in rows):.1f} s")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         rows = cold(tasks, spec["libraries"], tmp)
         ok = sum(r["ok"] for r in rows)
@@ -168,7 +183,7 @@ def main() -> None:
             for r in failures:
                 print(f"- `{r['task']}`: {r['error'] or 'wrong result from ' + r['function']}")
         if not args.skip_warm:
-            warm_times = warm(tasks, spec["libraries"], tmp)
+            warm_times = [r["seconds"] for r in warm(tasks, spec["libraries"])]
             print(f"\nWarm learn (model loaded once, same tasks): median "
                   f"{statistics.median(warm_times):.1f} s, p90 "
                   f"{sorted(warm_times)[int(len(warm_times) * 0.9) - 1]:.1f} s.")

@@ -59,3 +59,24 @@ def test_a_length_only_follows_a_pointer():
 def test_direct_selector_names_its_function():
     need = Need("call_c_strlen:", ("abc",), "string.h", "libc.so.6")
     assert [p.name for p in rank(prototypes("string.h"), need)] == ["strlen"]
+
+
+def test_names_the_words_explain_whole_rank_first():
+    assert name_score("sin", ["sine"]) > name_score("asin", ["sine"])
+    assert name_score("exp", ["exponential"]) > name_score("nextafter", ["exponential"])
+    assert name_score("labs", ["long", "absolute"]) > name_score("malloc", ["long", "absolute"])
+    # A namespace prefix most of a header shares is not part of what a name says.
+    assert name_score("sqlite3_threadsafe", ["thread", "safety"], "sqlite3_") > \
+        name_score("sqlite3_thread_cleanup", ["thread", "safety"], "sqlite3_")
+
+
+def test_prompt_lines_are_short_c():
+    from proto_cli.learn.headers import Param, Prototype
+    from proto_cli.learn.prompt import line
+
+    params = [Param("arg0", "const unsigned char *", "unsigned char", 1, True, 16),
+              Param("__n", "long unsigned int", "long unsigned int", 0, False, None),
+              Param("out", "char *", "char", 1, False, None)]
+    proto = Prototype("f", Param("", "unsigned char *", "unsigned char", 1, False, None),
+                      params, False, "", [])
+    assert line(proto) == "unsigned char *f(const unsigned char v[16], unsigned long n, char *out)"

@@ -12,10 +12,11 @@ import subprocess
 
 import pytest
 
-from proto_cli.learn.binding import Proposal, method_source
-from proto_cli.learn.candidates import rank
+from proto_cli.learn.binding import Proposal, binding_cdef, method_source
+from proto_cli.learn.candidates import converters, options_for, rank
+from proto_cli.learn.elf import exported_functions
 from proto_cli.learn.headers import prototypes
-from proto_cli.learn.loop import propose_and_verify
+from proto_cli.learn.loop import exported, propose_and_verify
 from proto_cli.learn.models import ScriptedBackend
 from proto_cli.learn.need import Need
 from proto_cli.learn.verify import verify
@@ -161,6 +162,37 @@ def test_marshalling_bytes_lengths_and_out_buffers(tinylib):
     check = verify(method_source(need, protos["tiny_tag"], prop), protos["tiny_tag"].cdef, lib,
                    prop, list(need.args))
     assert check.ok and check.result == {"$hex": b"abcabcab".hex()}
+
+
+def test_an_argument_can_go_through_a_converter(tinylib):
+    """uuid_t-style values: text is parsed by the header's converter before the call."""
+    header, lib = tinylib
+    need = Need("codeSumOf:", ("01-02-03-04",), header, lib)
+    protos = exported(prototypes(header), lib)
+    need.converters = converters(protos)
+    assert [c.name for c in need.converters] == ["tiny_code_parse"]
+    by_name = {p.name: p for p in protos}
+    # Raw text cannot fill a fixed-size value, nor can NULL; the converter can.
+    assert options_for(by_name["tiny_code_sum"], need) == [["tiny_code_parse(arg1)"]]
+    prop = Proposal.parse(json.dumps(answer("tiny_code_sum", ["tiny_code_parse(arg1)"],
+                                            ["00-00-00-05"], 5)), by_name, need)
+    cdef = binding_cdef(need, by_name["tiny_code_sum"], prop)
+    assert "tiny_code_parse" in cdef and "tiny_code_sum" in cdef
+    source = method_source(need, by_name["tiny_code_sum"], prop)
+    check = verify(source, cdef, lib, prop, list(need.args))
+    assert check.ok and check.result == 10, check.to_dict()
+    bad = verify(source, cdef, lib, prop, ["not a code"])
+    assert not bad.ok and "tiny_code_parse() rejected" in bad.message
+
+
+def test_only_functions_the_library_exports_are_candidates(tinylib, tmp_path):
+    header, lib = tinylib
+    extra = tmp_path / "more.h"
+    extra.write_text(f'#include "{header}"\nint not_in_the_library(int x);\n')
+    names = {p.name for p in exported(prototypes(str(extra)), lib)}
+    assert "tiny_add" in names and "not_in_the_library" not in names
+    assert exported_functions(str(extra)) is None  # not an ELF file: no filter
+    assert "tiny_add" in exported_functions(lib)
 
 
 def test_verify_classifies_failures(tinylib):

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 
 from . import ctypes_kinds as K
-from .candidates import accepts_constant, options_for
+from .candidates import accepts_constant, argument_of, converter_of, options_for
 from .headers import Prototype
 from .need import Need
 
 RUNTIME = "proto_cli.learn.runtime"
+OUT_SLACK = 64  # bytes past an out buffer's stated size
 
 
 class ProposalError(ValueError):
@@ -64,8 +65,8 @@ class Proposal:
                 (isinstance(source, int) and accepts_constant(param)) or source in options
             ):
                 raise ProposalError(f"parameter {param.name} cannot take {source!r}")
-        used = [s for s in args if isinstance(s, str) and s.startswith("arg")]
-        missing = [f"arg{i}" for i in range(1, len(need.args) + 1) if f"arg{i}" not in used]
+        used = {argument_of(s) for s in args if not str(s).startswith("len(")}
+        missing = [f"arg{i}" for i in range(1, len(need.args) + 1) if i not in used]
         if missing:
             raise ProposalError(f"the binding does not use {', '.join(missing)}")
         out_size = data.get("out_size")
@@ -132,22 +133,43 @@ def method_source(need: Need, proto: Prototype, proposal: Proposal) -> str:
         f"def {fname}({params}):",
         f'    """{need.selector} -> C {proto.name}() in {need.library} (learned)."""',
         f"    from {RUNTIME} import Foreign, bind, cbuf, data, integer, real, text  # noqa: F401",
-        f"    ffi, lib = bind({need.library!r}, {proto.cdef!r})",
+        f"    ffi, lib = bind({need.library!r}, {binding_cdef(need, proto, proposal)!r})",
     ]
     out_param = None
     exprs = []
-    for param, source in zip(proto.params, proposal.args, strict=True):
-        if source == "out":
+    for n, (param, source) in enumerate(zip(proto.params, proposal.args, strict=True)):
+        conv = converter_of(source)
+        if conv is not None:
+            value = f"v{n}"
+            lines += [
+                f"    {value} = ffi.new({f'{param.base}[{param.array}]'!r})",
+                f"    if lib.{conv}(cbuf(ffi, 'char', a{argument_of(source)}), {value}) < 0:",
+                f"        raise ValueError({f'{conv}() rejected the argument'!r})",
+            ]
+            exprs.append(value)
+        elif source == "out":
             out_param = param
             elem = param.base if param.base != "void" else "unsigned char"
-            lines.append(f"    out = ffi.new({f'{elem}[{proposal.out_size}]'!r})")
+            # Slack past the stated size: a size that forgot the NUL (36 for a 37-byte
+            # uuid string) must not let C write past the buffer.
+            padded = proposal.out_size + OUT_SLACK
+            lines.append(f"    out = ffi.new({f'{elem}[{padded}]'!r})")
             exprs.append("out")
         else:
             exprs.append(_expr(param, source, need))
     call = f"lib.{proto.name}({', '.join(exprs)})"
     lines.append(f"    result = {call}")
-    lines.append(f"    return {_result(proto, out_param)}")
+    lines.append(f"    return {_result(proto, out_param, proposal.out_size)}")
     return "\n".join(lines) + "\n"
+
+
+def binding_cdef(need: Need, proto: Prototype, proposal: Proposal) -> str:
+    """The function's cdef, plus those of the converters its arguments go through."""
+    used = {converter_of(s) for s in proposal.args} - {None}
+    lines: list[str] = []
+    for part in [proto.cdef] + [c.cdef for c in need.converters if c.name in used]:
+        lines += [line for line in part.splitlines() if line not in lines]
+    return "\n".join(lines)
 
 
 def _expr(param, source, need: Need) -> str:
@@ -169,12 +191,12 @@ def _expr(param, source, need: Need) -> str:
     return f"{name}.pointer"
 
 
-def _result(proto: Prototype, out_param) -> str:
+def _result(proto: Prototype, out_param, size: int | None = None) -> str:
     if out_param is not None:
         if out_param.base in ("char", "signed char"):
             return "text(ffi, out)"
         if out_param.base in ("unsigned char", "void"):
-            return "bytes(ffi.buffer(out))"
+            return f"bytes(ffi.buffer(out, {size}))"
         return "out[0]"
     r = proto.returns
     if K.is_void(r):

@@ -16,8 +16,9 @@ from .headers import Prototype
 from .need import Need
 
 MAX_CANDIDATES = 20  # when names say little (`parseHex:`), the model's knowledge must choose
-FOCUSED_CANDIDATES = 10  # when some name clearly abbreviates the selector
+FOCUSED_CANDIDATES = 6  # when some name clearly abbreviates the selector
 FOCUS_SCORE = 0.75
+COVERAGE_WEIGHT = 0.5
 STOP_WORDS = {"of", "with", "and", "to", "by", "for", "the", "a", "an", "from", "in", "on",
               "at", "as", "into", "value", "over"}
 
@@ -48,15 +49,50 @@ def param_options(param, need: Need, lengths: bool = True) -> list[str]:
             if kind in ("int", "float"):
                 opts.append(arg)
         elif K.is_char_pointer(param):
-            if kind in ("str", "bytes"):
+            # Text is no fixed-size binary value (uuid_t): it goes through a converter.
+            if kind == "bytes" or (kind == "str" and not param.array):
                 opts.append(arg)
         elif param.pointer and kind == "pointer":
             opts.append(arg)
+    if param.pointer == 1 and param.const and param.array:
+        for conv in need.converters:
+            out = conv.params[1]
+            if out.base == param.base and out.array == param.array:
+                opts += [f"{conv.name}(arg{i})" for i, kind in enumerate(need.kinds, 1)
+                         if kind == "str"]
     if param.pointer:
         if K.is_output_buffer(param):
             opts.append("out")
-        opts.append("NULL")
+        if not (param.array and param.const):  # a uuid_t to read is never "no uuid"
+            opts.append("NULL")
     return opts
+
+
+def converters(protos: list[Prototype]) -> list[Prototype]:
+    """Functions that parse text into a fixed-size value other functions take, like
+    `int uuid_parse(const char *in, uuid_t uu)`: a message can then pass text where a
+    function wants that value, and the binding calls the converter first."""
+    return [p for p in protos if len(p.params) == 2 and K.is_integer(p.returns)
+            and p.params[0].pointer == 1 and p.params[0].const
+            and p.params[0].base in ("char", "const char")
+            and p.params[1].pointer == 1 and not p.params[1].const
+            and p.params[1].array and p.params[1].base not in ("char", "const char")]
+
+
+def argument_of(source: object) -> int | None:
+    """The message argument a parameter source uses: 1 for `arg1`, `len(arg1)`, `f(arg1)`."""
+    if not isinstance(source, str):
+        return None
+    at = source.find("arg")
+    digits = source[at + 3:].rstrip(")") if at >= 0 else ""
+    return int(digits) if digits.isdigit() else None
+
+
+def converter_of(source: object) -> str | None:
+    """`uuid_parse` for the source `uuid_parse(arg1)`."""
+    if isinstance(source, str) and source.endswith(")") and not source.startswith("len("):
+        return source.split("(", 1)[0]
+    return None
 
 
 def accepts_constant(param) -> bool:
@@ -121,20 +157,42 @@ def words(selector: str) -> list[str]:
     return [w for w in out if w not in STOP_WORDS]
 
 
-def name_score(name: str, selector_words: list[str]) -> float:
-    """How much of the selector's words the function name abbreviates."""
+def name_score(name: str, selector_words: list[str], prefix: str = "") -> float:
+    """How well the function name abbreviates the selector's words: the words it covers,
+    plus the share of the name they explain (`sin` is all `sine`; `asin` is not)."""
     lname = name.lower()
     total = 0.0
+    covered: set[int] = set()
+    body = len(prefix) if lname.startswith(prefix) else 0
     for word in selector_words:
-        best = 0
-        for start in range(len(lname)):
+        best, at = 0, 0
+        for start in range(body, len(lname)):
             if lname[start] != word[0]:
                 continue
             length = _abbreviation_length(lname[start:], word)
-            best = max(best, length)
+            if length > best:
+                best, at = length, start
         if best >= 2 or (best == 1 and len(word) == 1):
             total += min(1.0, best / min(len(word), 4))
-    return total
+            covered.update(range(at, at + best))
+        elif lname[body:body + 1] == word[0]:
+            total += 0.25  # a leading letter alone, as C abbreviates (`labs`: long abs)
+            covered.add(body)
+    letters = sum(ch.isalpha() for ch in lname[body:]) or 1
+    return total + COVERAGE_WEIGHT * min(1.0, len(covered) / letters)
+
+
+def common_prefix(names: list[str]) -> str:
+    """A namespace prefix most of a header's functions share (`sqlite3_`, `uuid_`)."""
+    counts: dict[str, int] = {}
+    for name in names:
+        head, sep, _ = name.lower().partition("_")
+        if sep and head:
+            counts[head + "_"] = counts.get(head + "_", 0) + 1
+    if not counts:
+        return ""
+    prefix, n = max(counts.items(), key=lambda kv: kv[1])
+    return prefix if n >= 0.3 * len(names) else ""
 
 
 def _abbreviation_length(text: str, word: str) -> int:
@@ -155,6 +213,7 @@ def rank(protos: list[Prototype], need: Need, limit: int | None = None) -> list[
         return [p for p in protos if p.name == need.direct]
     names = {p.name for p in protos}
     sel_words = words(need.selector)
+    prefix = common_prefix(sorted(names))
     scored = []
     best_name = 0.0
     for proto in protos:
@@ -165,7 +224,7 @@ def rank(protos: list[Prototype], need: Need, limit: int | None = None) -> list[
             continue
         if _is_precision_twin(proto, names) or _is_locale_twin(proto, names):
             continue  # sinf/sinl (Python numbers are doubles), isalpha_l (a locale_t more)
-        named = name_score(proto.name, sel_words)
+        named = name_score(proto.name, sel_words, prefix)
         best_name = max(best_name, named)
         scored.append((2.0 * named + fit, proto.name, proto))
     scored.sort(key=lambda t: (-t[0], t[1]))

@@ -15,10 +15,12 @@ from .. import session
 from ..world.errors import ProtoError, UsageError
 from ..world.objects import METHOD
 from . import prompt as P
-from .binding import Proposal, ProposalError, direct_proposal, method_source
-from .candidates import rank
+from .binding import Proposal, ProposalError, binding_cdef, direct_proposal, method_source
+from .candidates import converters, rank
+from .elf import exported_functions
 from .headers import cache_dir, macros, prototypes
 from .hook import LearnRequest, bound_library, make_backend, settings
+from .libraries import resolve_library
 from .need import Need
 from .verify import Check, verify
 
@@ -67,6 +69,21 @@ def constants_for(candidates: list, defined: dict[str, int]) -> list[str]:
     return picked[:12]
 
 
+def candidates_for(need: Need) -> list:
+    """The header's functions that the library exports, ranked for the need (which learns
+    the header's converters, so arguments can go through them)."""
+    protos = exported(prototypes(need.header), need.library)
+    need.converters = converters(protos)
+    return rank(protos, need)
+
+
+def exported(protos: list, library: str) -> list:
+    """The prototypes whose functions the library defines (a header declares more: zlib.h
+    brings in unistd.h). All of them when the library's symbols cannot be read."""
+    names = exported_functions(resolve_library(library))
+    return protos if names is None else [p for p in protos if p.name in names]
+
+
 def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
                        progress=None) -> Learned:
     """Ask, verify, feed failures back; a Learned or LearnFailed after `attempts`."""
@@ -78,7 +95,8 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
         proposal = direct_proposal(proto, need)
         source = method_source(need, proto, proposal)
         _say(progress, 1, 1, f"verifying {proto.name} in the sandbox")
-        check = verify(source, proto.cdef, need.library, proposal, list(need.args))
+        check = verify(source, binding_cdef(need, proto, proposal), need.library, proposal,
+                       list(need.args))
         transcript.append({"proposal": proposal.to_dict(), "check": check.to_dict()})
         if check.ok:
             return Learned(need, proto.name, source, proposal, 1, time.monotonic() - start,
@@ -108,14 +126,16 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
         proto = by_name[proposal.function]
         source = method_source(need, proto, proposal)
         _say(progress, attempt, attempts, f"verifying {proto.name} in the sandbox")
-        check = verify(source, proto.cdef, need.library, proposal, list(need.args))
+        check = verify(source, binding_cdef(need, proto, proposal), need.library, proposal,
+                       list(need.args))
         entry["check"] = check.to_dict()
         if check.ok:
             return Learned(need, proto.name, source, proposal, attempt,
                            time.monotonic() - start, backend.path, backend.sha256, prompt_sha,
                            check, transcript)
         last = check.feedback()
-        msgs = msgs + P.correction(answer, last, repeated)
+        test_failed = proto.name if check.kind == "assertion" else ""
+        msgs = msgs + P.correction(answer, last, repeated, test_failed)
         failures[proto.name] = failures.get(proto.name, 0) + 1
         if (repeated or failures[proto.name] >= 2) and len(by_name) > 1:
             # A function that keeps failing leaves the schema: the next answer must differ.
@@ -172,10 +192,11 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
     if not need.direct:
         backend = make_backend(model, conf)
         backend.warm_up()  # load the model while the header is parsed and ranked
-    candidates = rank(prototypes(header), need)
+    candidates = candidates_for(need)
     if not candidates:
         wanted = f"named {need.direct}" if need.direct else "that fits these arguments"
-        raise LearnFailed(f"{header} declares no function {wanted} for {need.selector}")
+        raise LearnFailed(f"{header} declares no function {wanted} that {library} exports "
+                          f"for {need.selector}")
     attempts = conf.get("maxAttempts")
     attempts = attempts if isinstance(attempts, int) and 0 < attempts <= 20 else 3
     learned = propose_and_verify(need, candidates, backend, attempts, progress)

@@ -29,7 +29,7 @@ def kind_of(value: object) -> str:
 class Need:
     """Selector, arguments and their kinds, and the library the receiver is bound to."""
 
-    __slots__ = ("selector", "args", "kinds", "header", "library", "receiver")
+    __slots__ = ("selector", "args", "kinds", "header", "library", "receiver", "converters")
 
     def __init__(self, selector: str, args: tuple, header: str, library: str,
                  receiver: str = "") -> None:
@@ -39,6 +39,7 @@ class Need:
         self.header = header
         self.library = library
         self.receiver = receiver
+        self.converters: list = []  # header functions that parse text into a fixed value
         bad = [k for k in self.kinds if k in ("object", "nil")]
         if bad:
             raise UsageError(

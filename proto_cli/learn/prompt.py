@@ -19,16 +19,21 @@ from .need import Need
 SYSTEM = (
     "You connect Smalltalk-style messages to functions of a C library. You get the message, "
     "its arguments and candidate C functions from the library's real header. Answer with "
-    "JSON only:\n"
+    "JSON only, in this order:\n"
+    '- "test": {"inputs": arguments for which you are sure of the answer, "expect": that '
+    "answer, or null when you cannot compute it exactly (checksums, hashes, bit patterns)}; "
+    "decide what the message means before you pick the function;\n"
     '- "function": the candidate that does what the message asks;\n'
     '- "args": one entry per C parameter, in order, saying where its value comes from: '
     '"arg1", "arg2"... (the message\'s arguments, in any order the function needs), '
-    '"len(arg1)" (an argument\'s length in bytes), "NULL", "out" (a buffer the function '
+    '"len(arg1)" (an argument\'s length in bytes), "F(arg1)" (the argument parsed by the '
+    'converter F first), "NULL", "out" (a buffer the function '
     "fills; the method answers its contents), or an integer constant;\n"
     '- "out_size": the byte size of an "out" buffer, when there is one and its size is '
-    "not fixed by its type;\n"
-    '- "test": {"inputs": arguments for which you are sure of the answer, "expect": that '
-    "answer, or null when you cannot compute it exactly (checksums, hashes, bit patterns)}.\n"
+    "not fixed by its type.\n"
+    "As in Smalltalk, a selector starting with \"is\" or \"has\" asks a yes/no question (C "
+    "answers nonzero for yes); any other selector asks for a value, such as a converted "
+    "number or character.\n"
     "A parameter the message does not supply takes a neutral constant: 0 for a starting "
     "value, seed or flags, NULL for a pointer nobody needs. Prefer double over float or "
     "long double functions for numbers."
@@ -45,28 +50,28 @@ EXAMPLES: list[tuple[dict, dict]] = [
     (
         {"library": "libc.so.6", "header": "string.h", "message": "compareBytes: 'abc' with: 'abd'",
          "args": ["arg1 = 'abc' (str)", "arg2 = 'abd' (str)"],
-         "candidates": ["int memcmp(const void * s1, const void * s2, unsigned long n)",
-                        "int strcmp(const char * s1, const char * s2)",
-                        "void * memchr(const void * s, int c, unsigned long n)",
-                        "unsigned long strlen(const char * s)"]},
+         "candidates": ["int memcmp(const void *s1, const void *s2, unsigned long n)",
+                        "int strcmp(const char *s1, const char *s2)",
+                        "void *memchr(const void *s, int c, unsigned long n)",
+                        "unsigned long strlen(const char *s)"]},
         {"function": "memcmp", "args": ["arg1", "arg2", "len(arg1)"],
          "test": {"inputs": ["abc", "abc"], "expect": 0}},
     ),
     (
         {"library": "libc.so.6", "header": "stdlib.h", "message": "parseOctal: '17'",
          "args": ["arg1 = '17' (str)"],
-         "candidates": ["long strtol(const char * nptr, char ** endptr, int base)",
-                        "unsigned long strtoul(const char * nptr, char ** endptr, int base)",
-                        "int atoi(const char * nptr)", "double atof(const char * nptr)"]},
+         "candidates": ["long strtol(const char *nptr, char **endptr, int base)",
+                        "unsigned long strtoul(const char *nptr, char **endptr, int base)",
+                        "int atoi(const char *nptr)", "double atof(const char *nptr)"]},
         {"function": "strtoul", "args": ["arg1", "NULL", 8],
          "test": {"inputs": ["10"], "expect": 8}},
     ),
     (
         {"library": "libxxhash.so.0", "header": "xxhash.h", "message": "hashOf: 'abc'",
          "args": ["arg1 = 'abc' (str)"],
-         "candidates": ["unsigned int XXH32(const void * input, unsigned long length, "
+         "candidates": ["unsigned int XXH32(const void *input, unsigned long length, "
                         "unsigned int seed)",
-                        "unsigned long XXH64(const void * input, unsigned long length, "
+                        "unsigned long XXH64(const void *input, unsigned long length, "
                         "unsigned long seed)",
                         "unsigned int XXH_versionNumber(void)"]},
         {"function": "XXH32", "args": ["arg1", "len(arg1)", 0],
@@ -75,10 +80,10 @@ EXAMPLES: list[tuple[dict, dict]] = [
     (
         {"library": "libcrypto.so.3", "header": "openssl/md5.h", "message": "md5Of: 'abc'",
          "args": ["arg1 = 'abc' (str)"],
-         "candidates": ["unsigned char * MD5(const unsigned char * d, unsigned long n, "
-                        "unsigned char * md)",
-                        "int MD5_Init(MD5_CTX * c)",
-                        "int MD5_Final(unsigned char * md, MD5_CTX * c)"],
+         "candidates": ["unsigned char *MD5(const unsigned char *d, unsigned long n, "
+                        "unsigned char *md)",
+                        "int MD5_Init(MD5_CTX *c)",
+                        "int MD5_Final(unsigned char *md, MD5_CTX *c)"],
          "constants": ["MD5_DIGEST_LENGTH = 16", "MD5_CBLOCK = 64"]},
         {"function": "MD5", "args": ["arg1", "len(arg1)", "out"], "out_size": 16,
          "test": {"inputs": ["abc"], "expect": None}},
@@ -92,21 +97,60 @@ def task_text(task: dict) -> str:
     lines += [f"  {a}" for a in task["args"]] or ["  (no arguments)"]
     lines.append("Candidates:")
     lines += [f"  {c}" for c in task["candidates"]]
+    if task.get("converters"):
+        lines.append("Converters:")
+        lines += [f"  {c}" for c in task["converters"]]
     if task.get("constants"):
         lines.append("Integer constants:")
         lines += [f"  {c}" for c in task["constants"]]
     return "\n".join(lines)
 
 
-def _clean(signature: str) -> str:
-    """Parameter names without glibc's reserved underscores, for readability."""
-    return signature.replace(" __", " ").replace("(__", "(")
+SHORT_TYPES = {"long unsigned int": "unsigned long", "long int": "long",
+               "long long int": "long long", "long long unsigned int": "unsigned long long",
+               "short int": "short", "short unsigned int": "unsigned short"}
+
+
+def line(proto: Prototype) -> str:
+    """A prototype as a C programmer writes it, in as few tokens as it takes: short type
+    spellings, no invented parameter names, no glibc reserved underscores."""
+    params = [_param(p) for p in proto.params] or ["void"]
+    if proto.variadic:
+        params.append("...")
+    returns = _type(proto.returns.ctype)
+    return f"{returns}{'' if returns.endswith('*') else ' '}{proto.name}({', '.join(params)})"
+
+
+def _type(ctype: str) -> str:
+    base = ctype.rstrip(" *")
+    stars = ctype[len(base):].replace(" ", "")
+    for long, short in SHORT_TYPES.items():
+        if base == long or base.endswith(" " + long):
+            base = base[: len(base) - len(long)] + short
+            break
+    return f"{base} {stars}" if stars else base
+
+
+def _param(param) -> str:
+    name = param.name.lstrip("_")
+    if name.startswith("arg") and name[3:].isdigit():
+        name = ""  # the header gave none; the parser numbered it
+    if param.array:  # uuid_t: the size is what matters
+        const = "const " if param.const else ""
+        return f"{const}{_type(param.base)} {name or 'v'}[{param.array}]"
+    ctype = _type(param.ctype)
+    if not name:
+        return ctype
+    return f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}"
 
 
 def need_task(need: Need, candidates: list[Prototype], constants: list[str]) -> dict:
     return {"library": need.library, "header": need.header, "message": need.message_text(),
             "args": need.describe_args(),
-            "candidates": [_clean(p.signature()) for p in candidates],
+            "candidates": [line(p) for p in candidates],
+            "converters": [line(c) for c in need.converters
+                           if any(any(o.startswith(c.name + "(") for o in opts)
+                                  for p in candidates for opts in options_for(p, need))],
             "constants": constants}
 
 
@@ -114,21 +158,28 @@ def messages(need: Need, candidates: list[Prototype], constants: list[str]) -> l
     out = [{"role": "system", "content": SYSTEM}]
     for task, answer in EXAMPLES:
         out.append({"role": "user", "content": task_text(task)})
-        out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
+        ordered = {"test": answer["test"], **{k: v for k, v in answer.items() if k != "test"}}
+        out.append({"role": "assistant", "content": json.dumps(ordered, separators=(",", ":"))})
     out.append({"role": "user", "content": task_text(need_task(need, candidates, constants))})
     return out
 
 
-def correction(answer: str, feedback: str, repeated: bool = False) -> list[dict]:
-    """The turns that tell the model its last answer failed, verbatim."""
+def correction(answer: str, feedback: str, repeated: bool = False,
+               test_failed: str = "") -> list[dict]:
+    """The turns that tell the model its last answer failed, verbatim. When the test
+    failed, the test may be what is wrong, not the function: say so."""
     again = ("You gave this same answer before and it failed the same way: change the "
              "function, the args or the expected value.\n" if repeated else "")
+    which = (f"Either {test_failed} is the wrong function, or your expected value is wrong: "
+             f"if the result it gave is what the message asks for, keep {test_failed} and "
+             "correct \"expect\"; otherwise choose another function.\n"
+             if test_failed else "")
     return [
         {"role": "assistant", "content": answer},
-        {"role": "user", "content": f"That binding failed when it was run: {feedback}\n{again}"
-                                    "Answer again with a corrected JSON (another function if "
-                                    "this one was wrong; expect null if you cannot compute "
-                                    "the result exactly)."},
+        {"role": "user", "content": f"That binding failed when it was run: {feedback}\n"
+                                    f"{which}{again}"
+                                    "Answer again with a corrected JSON (expect null if you "
+                                    "cannot compute the result exactly)."},
     ]
 
 
@@ -157,15 +208,13 @@ def schema(need: Need, candidates: list[Prototype]) -> dict:
                 item = {"anyOf": [{"enum": options}, {"type": "integer"}]}
             items.append(item)
             needs_size = needs_size or ("out" in options and not param.array)
-        props = {"function": {"const": proto.name},
+        props = {"test": test, "function": {"const": proto.name},
                  "args": {"type": "array", "prefixItems": items, "minItems": len(items),
                           "maxItems": len(items)}}
-        required = ["function", "args"]
+        required = ["test", "function", "args"]
         if needs_size:
             props["out_size"] = {"type": "integer"}
             required.append("out_size")
-        props["test"] = test
-        required.append("test")
         alternatives.append({"type": "object", "properties": props, "required": required})
     return {"anyOf": alternatives} if len(alternatives) > 1 else alternatives[0]
 
