@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from . import actions
+from . import image_cli as image_commands
 from .progress import progress_display
 from .render import dump_json, print_inspection, print_methods
 from .sandbox_cli import app as sandbox_app
@@ -134,6 +135,7 @@ def inspect(
 
 
 app.add_typer(sandbox_app, name="sandbox")
+image_commands.register(app, _image)
 
 lib_app = typer.Typer(help="Library objects: C libraries that learn methods.",
                       no_args_is_help=True)

@@ -1,0 +1,183 @@
+"""Checking an image's structure without running any of its code.
+
+Every record decodes; every object has its header; every reference (in slots,
+metadata and roots) names an object that exists; parent slots hold objects and
+agree with the header's parent order; no object inherits from itself; the
+object counter is past every object; and every method source passes the
+`method_check` the caller supplies (the world's parse-only validator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import layout as L
+from .canonical import roots, split_record
+from .codec import Ref, decode
+from .errors import DecodeError
+
+
+class Problem:
+    __slots__ = ("oid", "slot", "message")
+
+    def __init__(self, oid: int | None, slot: str | None, message: str) -> None:
+        self.oid = oid
+        self.slot = slot
+        self.message = message
+
+    def where(self) -> str:
+        if self.oid is None:
+            return "image"
+        return f"@{self.oid}" + (f" {self.slot}" if self.slot else "")
+
+    def to_dict(self) -> dict:
+        return {"oid": self.oid, "slot": self.slot, "problem": self.message}
+
+
+class Report:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.objects = 0
+        self.slots = 0
+        self.methods = 0
+
+    def add(self, oid: int | None, slot: str | None, message: str) -> None:
+        self.problems.append(Problem(oid, slot, message))
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "objects": self.objects, "slots": self.slots,
+                "methods": self.methods, "problems": [p.to_dict() for p in self.problems]}
+
+
+def check(txn, method_check: Callable[[str, str], str | None] | None = None) -> Report:
+    """`method_check(source, selector)` returns a problem or None; it must not run code."""
+    report = Report()
+    headers: dict[int, tuple[str, ...]] = {}
+    parent_slots: dict[int, dict[str, int]] = {}
+    refs: list[tuple[int, str, int]] = []  # (from oid, slot, to oid)
+    max_oid = 0
+    for key, record in txn.records():
+        if len(key) < L.OID_BYTES:
+            report.add(None, None, f"malformed key {bytes(key)!r}")
+            continue
+        oid = int.from_bytes(key[:L.OID_BYTES], "big")
+        max_oid = max(max_oid, oid)
+        try:
+            name = bytes(key[L.OID_BYTES:]).decode("utf-8")
+        except UnicodeDecodeError:
+            report.add(oid, None, "a slot name is not UTF-8")
+            continue
+        if not name:
+            report.objects += 1
+            headers[oid] = _header(report, oid, bytes(record))
+            continue
+        report.slots += 1
+        if oid not in headers:
+            report.add(oid, name, "slot of an object that has no header record")
+        try:
+            kind, value, meta = split_record(bytes(record))
+        except DecodeError as exc:
+            report.add(oid, name, f"corrupt record: {exc}")
+            continue
+        for target in _refs(value) + _refs(meta):
+            refs.append((oid, name, target))
+        if kind == L.PARENT:
+            if isinstance(value, Ref):
+                parent_slots.setdefault(oid, {})[name] = value.oid
+            else:
+                report.add(oid, name, "parent slot does not hold an object")
+        elif kind == L.METHOD:
+            report.methods += 1
+            if not isinstance(value, str):
+                report.add(oid, name, "method slot does not hold source text")
+            elif method_check is not None:
+                problem = method_check(value, name)
+                if problem:
+                    report.add(oid, name, problem)
+    for oid, parents in headers.items():
+        declared = parent_slots.get(oid, {})
+        for name in parents:
+            if name not in declared:
+                report.add(oid, name, "the header lists a parent slot the object lacks")
+        for name in declared:
+            if name not in parents:
+                report.add(oid, name, "parent slot missing from the header's parent order")
+    for oid, name, target in refs:
+        if target not in headers:
+            report.add(oid, name, f"refers to @{target}, which does not exist")
+    _check_meta(txn, report, headers, max_oid)
+    _check_cycles(report, parent_slots)
+    return report
+
+
+def _header(report: Report, oid: int, record: bytes) -> tuple[str, ...]:
+    try:
+        header = decode(record)
+    except DecodeError as exc:
+        report.add(oid, None, f"corrupt header: {exc}")
+        return ()
+    parents = header.get("parents") if hasattr(header, "get") else None
+    if not isinstance(parents, tuple) or not all(isinstance(p, str) for p in parents):
+        report.add(oid, None, "header has no parent list")
+        return ()
+    return parents
+
+
+def _refs(value: object) -> list[int]:
+    if isinstance(value, Ref):
+        return [value.oid]
+    if isinstance(value, tuple):
+        return [oid for item in value for oid in _refs(item)]
+    if hasattr(value, "items"):
+        return [oid for k, v in value.items() for oid in _refs(k) + _refs(v)]
+    return []
+
+
+def _check_meta(txn, report: Report, headers: dict, max_oid: int) -> None:
+    try:
+        next_oid = txn.get_meta(L.K_NEXT_OID)
+    except DecodeError as exc:
+        report.add(None, None, f"corrupt object counter: {exc}")
+        next_oid = None
+    if not isinstance(next_oid, int) or next_oid <= max_oid:
+        report.add(None, None, f"object counter {next_oid!r} is not past the last object "
+                               f"@{max_oid}")
+    try:
+        known = roots(txn)
+    except DecodeError as exc:
+        report.add(None, None, f"corrupt roots: {exc}")
+        return
+    if "lobby" not in known:
+        report.add(None, None, "no lobby root")
+    for name, oid in sorted(known.items()):
+        if oid not in headers:
+            report.add(None, None, f"root {name} refers to @{oid}, which does not exist")
+
+
+def _check_cycles(report: Report, parent_slots: dict[int, dict[str, int]]) -> None:
+    """An object that inherits from itself (iterative DFS, white/grey/black)."""
+    state: dict[int, int] = {}
+    for start in sorted(parent_slots):
+        if state.get(start):
+            continue
+        stack = [(start, iter(sorted(parent_slots.get(start, {}).values())))]
+        state[start] = 1
+        while stack:
+            oid, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[oid] = 2
+                stack.pop()
+                continue
+            seen = state.get(child, 0)
+            if seen == 1:
+                cycle = [o for o, _ in stack][[o for o, _ in stack].index(child):]
+                path = " -> ".join(f"@{o}" for o in [*cycle, child])
+                report.add(child, None, f"parent cycle: {path}")
+            elif seen == 0:
+                state[child] = 1
+                stack.append((child, iter(sorted(parent_slots.get(child, {}).values()))))

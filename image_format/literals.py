@@ -1,0 +1,203 @@
+"""Slot values as one line of text, and back: the value syntax of the text export.
+
+    nil true false      42  -7      2.5  float(inf)  float(nan)
+    "text"  (JSON string escapes)   x"00ff"  (bytes, hex)
+    [1, "a", @12]       (list)      {"k": 1, 2: [3]}  (map, stored order kept)
+    @12                 (a reference to object 12)
+    pickled x"80..."    (an opaque dill record: carried, never loaded)
+
+Writing then reading gives the same value, and the same value is always
+written the same way, so an export is canonical and a git diff is clean.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .codec import MappingProxyType, Pickled, Ref
+from .errors import ImageError
+
+
+class LiteralError(ImageError):
+    """Text that is not a value literal."""
+
+
+def write(value: object) -> str:
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out)
+
+
+def _write(value: object, out: list[str]) -> None:
+    t = type(value)
+    if value is None:
+        out.append("nil")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif t is int:
+        out.append(str(value))
+    elif t is float:
+        out.append(repr(value) if value == value and value not in (_INF, -_INF)
+                   else f"float({value!r})")
+    elif t is str:
+        out.append(_string(value))
+    elif t is bytes:
+        out.append(f'x"{value.hex()}"')
+    elif t is Ref:
+        out.append(f"@{value.oid}")
+    elif t is Pickled:
+        out.append(f'pickled x"{value.data.hex()}"')
+    elif t is tuple or t is list:
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(", ")
+            _write(item, out)
+        out.append("]")
+    elif t is MappingProxyType or t is dict:
+        out.append("{")
+        for i, (key, item) in enumerate(value.items()):
+            if i:
+                out.append(", ")
+            _write(key, out)
+            out.append(": ")
+            _write(item, out)
+        out.append("}")
+    else:
+        raise LiteralError(f"a {t.__name__} has no literal form")
+
+
+_INF = float("inf")
+
+
+def _string(text: str) -> str:
+    """JSON, readable (non-ASCII kept) unless a lone surrogate forces escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(text)
+    return json.dumps(text, ensure_ascii=False)
+
+
+def read(text: str) -> object:
+    """The value a literal denotes (the whole text must be one literal)."""
+    value, end = read_prefix(text, 0)
+    end = _skip(text, end)
+    if end != len(text):
+        raise LiteralError(f"unexpected {text[end:end + 12]!r} after a value")
+    return value
+
+
+def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
+    pos = _skip(text, pos)
+    if depth > 64:
+        raise LiteralError("value nests too deeply")
+    if pos >= len(text):
+        raise LiteralError("a value is missing")
+    ch = text[pos]
+    if ch == '"':
+        return _read_string(text, pos)
+    if ch == "@":
+        end = _digits_end(text, pos + 1)
+        if end == pos + 1:
+            raise LiteralError("@ must be followed by an object id")
+        return Ref(int(text[pos + 1:end])), end
+    if ch == "[":
+        items = []
+        pos = _skip(text, pos + 1)
+        if text.startswith("]", pos):
+            return (), pos + 1
+        while True:
+            item, pos = read_prefix(text, pos, depth + 1)
+            items.append(item)
+            pos = _skip(text, pos)
+            if text.startswith("]", pos):
+                return tuple(items), pos + 1
+            pos = _expect(text, pos, ",")
+    if ch == "{":
+        out: dict = {}
+        pos = _skip(text, pos + 1)
+        if text.startswith("}", pos):
+            return MappingProxyType(out), pos + 1
+        while True:
+            key, pos = read_prefix(text, pos, depth + 1)
+            pos = _expect(text, _skip(text, pos), ":")
+            try:
+                out[key], pos = read_prefix(text, pos, depth + 1)
+            except TypeError:
+                raise LiteralError("a map key must be a plain value") from None
+            pos = _skip(text, pos)
+            if text.startswith("}", pos):
+                return MappingProxyType(out), pos + 1
+            pos = _expect(text, pos, ",")
+    if text.startswith('x"', pos):
+        end = text.find('"', pos + 2)
+        try:
+            return bytes.fromhex(text[pos + 2:end]), end + 1
+        except ValueError:
+            raise LiteralError("bytes must be x\"hex\"") from None
+    for word, value in (("nil", None), ("true", True), ("false", False)):
+        if text.startswith(word, pos):
+            return value, pos + len(word)
+    if text.startswith('pickled x"', pos):
+        data, end = read_prefix(text, pos + len("pickled "), depth + 1)
+        return Pickled(data), end
+    if text.startswith("float(", pos):
+        end = text.find(")", pos)
+        word = text[pos + 6:end]
+        if word not in ("inf", "-inf", "nan"):
+            raise LiteralError(f"float({word}) is not a value")
+        return float(word), end + 1
+    return _read_number(text, pos)
+
+
+def _read_string(text: str, pos: int) -> tuple[str, int]:
+    end = pos + 1
+    while True:
+        end = text.find('"', end)
+        if end < 0:
+            raise LiteralError("a string is not closed")
+        backslashes = 0
+        while text[end - 1 - backslashes] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:
+            break
+        end += 1
+    try:
+        return json.loads(text[pos:end + 1]), end + 1
+    except ValueError as exc:
+        raise LiteralError(f"bad string: {exc}") from None
+
+
+def _read_number(text: str, pos: int) -> tuple[int | float, int]:
+    end = pos
+    while end < len(text) and (text[end].isdigit() or text[end] in "+-.eE"):
+        end += 1
+    word = text[pos:end]
+    try:
+        if word.lstrip("-").isdigit():
+            return int(word), end
+        return float(word), end
+    except ValueError:
+        raise LiteralError(f"{word or text[pos:pos + 12]!r} is not a value") from None
+
+
+def _digits_end(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isdigit():
+        pos += 1
+    return pos
+
+
+def _skip(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] == " ":
+        pos += 1
+    return pos
+
+
+def _expect(text: str, pos: int, char: str) -> int:
+    pos = _skip(text, pos)
+    if not text.startswith(char, pos):
+        raise LiteralError(f"expected {char!r} at {text[pos:pos + 12]!r}")
+    return pos + 1

@@ -1,0 +1,164 @@
+"""Named snapshots of an image, kept next to it in `IMAGE.snapshots/`.
+
+A snapshot is a compact copy made by LMDB itself inside one read transaction
+(`Environment.copy(compact=True, txn=...)`), so it is one consistent state
+even while another process writes; its content digest is computed from the
+same transaction. Files are written under a temporary name and renamed into
+place: a crash leaves either no snapshot or a whole one. Restore copies the
+snapshot beside the image and renames it over the image (atomic on POSIX), while
+holding the image's write lock so no proto writer is mid-transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+
+from . import canonical
+from .errors import ImageError
+from .probe import probe
+from .store import Image
+
+SUFFIX = ".snapshots"
+RESERVED = {"list", "restore", "delete", "take"}
+
+
+def folder(image_path: str) -> str:
+    return os.fspath(image_path) + SUFFIX
+
+
+def check_name(name: str) -> str:
+    ok = (0 < len(name) <= 100 and name[0].isalnum()
+          and all(ch.isalnum() or ch in "._-" for ch in name))
+    if not ok or name in RESERVED:
+        raise ImageError(f"bad snapshot name {name!r}: use letters, digits, '.', '_' and '-'"
+                         f" (not {', '.join(sorted(RESERVED))})")
+    return name
+
+
+def path_of(image_path: str, name: str) -> str:
+    return os.path.join(folder(image_path), check_name(name) + ".image")
+
+
+def take(image_path: str, name: str, *, replace: bool = False) -> dict:
+    """Copy the image's current state to snapshot `name`; its listing entry."""
+    target = path_of(image_path, name)
+    if os.path.exists(target) and not replace:
+        raise ImageError(f"snapshot {name} already exists (delete it first)")
+    os.makedirs(folder(image_path), exist_ok=True)
+    tmp = f"{target}.tmp-{os.getpid()}"
+    image = Image(image_path, readonly=True)
+    try:
+        _unlink(tmp)
+        with image.read() as txn:
+            image.env.copy(tmp, compact=True, txn=txn.raw)
+            digest = canonical.digest(txn)
+        _fsync(tmp)
+        entry = {"name": name, "created": _now(), "size": os.path.getsize(tmp),
+                 "digest": digest, "image": os.path.abspath(image_path)}
+        _write_json(target[: -len(".image")] + ".json", entry)
+        os.replace(tmp, target)
+        _fsync_dir(folder(image_path))
+        return entry
+    except OSError as exc:
+        raise ImageError(f"cannot take snapshot {name}: {exc.strerror or exc}") from None
+    finally:
+        image.close()
+        _unlink(tmp)
+
+
+def entries(image_path: str) -> list[dict]:
+    """Snapshots of the image, oldest first."""
+    where = folder(image_path)
+    try:
+        names = sorted(n[: -len(".image")] for n in os.listdir(where) if n.endswith(".image"))
+    except FileNotFoundError:
+        return []
+    out = []
+    for name in names:
+        path = os.path.join(where, name + ".image")
+        try:
+            with open(os.path.join(where, name + ".json"), encoding="utf-8") as f:
+                entry = json.load(f)
+        except (OSError, ValueError):
+            entry = {"name": name, "created": int(os.path.getmtime(path)), "digest": None}
+        entry["size"] = os.path.getsize(path)
+        entry["path"] = path
+        out.append(entry)
+    out.sort(key=lambda e: (e.get("created") or 0, e["name"]))
+    return out
+
+
+def restore(image_path: str, name: str) -> dict:
+    """Make snapshot `name` the image again: all of it, or (after a crash) none of it."""
+    source = path_of(image_path, name)
+    if not os.path.isfile(source):
+        raise ImageError(f"no snapshot named {name}")
+    probe(source)
+    tmp = f"{image_path}.restore-{os.getpid()}"
+    try:
+        image = Image(image_path) if os.path.exists(image_path) else None
+    except ImageError:
+        image = None  # a damaged image is what a restore is for: no lock to take
+    writer = None
+    try:
+        if image is not None:
+            writer = image.env.begin(write=True)  # no proto writer runs while we swap
+        shutil.copyfile(source, tmp)
+        _fsync(tmp)
+        os.replace(tmp, image_path)
+        _fsync_dir(os.path.dirname(os.path.abspath(image_path)))
+    except OSError as exc:
+        raise ImageError(f"cannot restore snapshot {name}: {exc.strerror or exc}") from None
+    finally:
+        if writer is not None:
+            writer.abort()
+        if image is not None:
+            image.close()
+        _unlink(tmp)
+    return {"name": name, "image": image_path}
+
+
+def delete(image_path: str, name: str) -> None:
+    target = path_of(image_path, name)
+    if not os.path.exists(target):
+        raise ImageError(f"no snapshot named {name}")
+    os.unlink(target)
+    _unlink(target[: -len(".image")] + ".json")
+
+
+def _now() -> int:
+    stamp = os.environ.get("SOURCE_DATE_EPOCH")
+    return int(stamp) if stamp and stamp.isdigit() else int(time.time())
+
+
+def _write_json(path: str, data: dict) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: str) -> None:
+    with contextlib.suppress(OSError):  # some filesystems cannot sync a directory
+        _fsync(path)
+
+
+def _unlink(path: str) -> None:
+    try:  # noqa: SIM105
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,141 @@
+"""Whole-image work: snapshots, diff, export/import, digest, verify.
+
+None of this runs code stored in an image: it reads records through the safe
+codec (image_format), and method sources are only ever parsed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from image_format import canonical, check, snapshots
+from image_format import diff as diffing
+from image_format.errors import ImageError
+from image_format.store import Image
+
+from .session import image_path
+from .world.errors import UsageError
+
+
+def resolve(spec: str, current: str | None) -> str:
+    """An image path as given, else a snapshot name of the current image."""
+    if os.path.exists(spec):
+        return spec
+    if current:
+        try:
+            candidate = snapshots.path_of(current, spec)
+        except ImageError:
+            candidate = ""
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    where = f" and no snapshot of {current} has that name" if current else ""
+    raise UsageError(f"{spec}: no such image file{where}")
+
+
+def take_snapshot(image: str | None, name: str) -> dict:
+    return snapshots.take(image_path(image), name)
+
+
+def list_snapshots(image: str | None) -> list[dict]:
+    path = image_path(image)
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such image")
+    return snapshots.entries(path)
+
+
+def restore_snapshot(image: str | None, name: str) -> dict:
+    return snapshots.restore(image_path(image), name)
+
+
+def delete_snapshot(image: str | None, name: str) -> None:
+    snapshots.delete(image_path(image), name)
+
+
+def diff(image: str | None, a: str, b: str) -> diffing.ImageDiff:
+    current = image or os.environ.get("PROTO_IMAGE")
+    path_a, path_b = resolve(a, current), resolve(b, current)
+    first = Image(path_a, readonly=True)
+    try:
+        if os.path.samefile(path_a, path_b):
+            with first.read() as txn:
+                return diffing.diff(txn, txn, a, b)
+        second = Image(path_b, readonly=True)
+        try:
+            with first.read() as txn_a, second.read() as txn_b:
+                return diffing.diff(txn_a, txn_b, a, b)
+        finally:
+            second.close()
+    finally:
+        first.close()
+
+
+def export(image: str | None, output: str | None) -> str | None:
+    """Write the canonical text to `output` (atomically) or stdout."""
+    path = image_path(image)
+    img = Image(path, readonly=True)
+    try:
+        with img.read() as txn:
+            lines = canonical.export_lines(txn)
+            if output in (None, "-"):
+                out = sys.stdout
+                for line in lines:
+                    out.write(line + "\n")
+                return None
+            tmp = f"{output}.tmp-{os.getpid()}"
+            try:
+                with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as f:
+                    for line in lines:
+                        f.write(line + "\n")
+                os.replace(tmp, output)
+            except OSError as exc:
+                raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            return output
+    finally:
+        img.close()
+
+
+def import_text(source: str, output: str) -> str:
+    """Build a new image from a text export, in one transaction."""
+    try:
+        if source == "-":
+            parsed = canonical.parse(sys.stdin, "<stdin>")
+        else:
+            with open(source, encoding="utf-8", errors="surrogatepass") as f:
+                parsed = canonical.parse(f, source)
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{source}: not UTF-8 text") from None
+    Image.create(output, parsed.populate)
+    return output
+
+
+def digest(image: str | None) -> str:
+    img = Image(image_path(image), readonly=True)
+    try:
+        with img.read() as txn:
+            return canonical.digest(txn)
+    finally:
+        img.close()
+
+
+def verify(image: str | None) -> check.Report:
+    from .world.methods import validate_source
+
+    def method_check(source: str, selector: str) -> str | None:
+        try:
+            validate_source(source, selector)  # ast only: parses, never runs
+        except UsageError as exc:
+            return str(exc)
+        return None
+
+    img = Image(image_path(image), readonly=True)
+    try:
+        with img.read() as txn:
+            return check.check(txn, method_check)
+    finally:
+        img.close()
