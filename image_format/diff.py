@@ -103,7 +103,7 @@ def diff(txn_a, txn_b, a: str = "a", b: str = "b") -> ImageDiff:
     changed = _changed_oids(txn_a, txn_b)
     if not changed:
         return out
-    names_a, names_b = lobby_names(txn_a), lobby_names(txn_b)
+    names_a, names_b = lobby_names(txn_a, changed), lobby_names(txn_b, changed)
     for oid in sorted(changed):
         old = _records(txn_a, oid)
         new = _records(txn_b, oid)

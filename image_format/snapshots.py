@@ -2,8 +2,8 @@
 
 A snapshot is a compact copy made by LMDB itself inside one read transaction
 (`Environment.copy(compact=True, txn=...)`), so it is one consistent state
-even while another process writes; its content digest is computed from the
-same transaction. Files are written under a temporary name and renamed into
+even while another process writes. Its content digest is computed from the
+copy the first time the snapshot is listed, and kept in `NAME.json`. Files are written under a temporary name and renamed into
 place: a crash leaves either no snapshot or a whole one. Restore copies the
 snapshot beside the image and renames it over the image (atomic on POSIX), while
 holding the image's write lock so no proto writer is mid-transaction.
@@ -55,10 +55,9 @@ def take(image_path: str, name: str, *, replace: bool = False) -> dict:
         _unlink(tmp)
         with image.read() as txn:
             image.env.copy(tmp, compact=True, txn=txn.raw)
-            digest = canonical.digest(txn)
         _fsync(tmp)
         entry = {"name": name, "created": _now(), "size": os.path.getsize(tmp),
-                 "digest": digest, "image": os.path.abspath(image_path)}
+                 "digest": None, "image": os.path.abspath(image_path)}
         _write_json(target[: -len(".image")] + ".json", entry)
         os.replace(tmp, target)
         _fsync_dir(folder(image_path))
@@ -85,11 +84,30 @@ def entries(image_path: str) -> list[dict]:
                 entry = json.load(f)
         except (OSError, ValueError):
             entry = {"name": name, "created": int(os.path.getmtime(path)), "digest": None}
+        if not entry.get("digest"):
+            entry["digest"] = _digest_of(path)
+            with contextlib.suppress(OSError):  # only a cache: listing works without it
+                _write_json(os.path.join(where, name + ".json"),
+                            {k: v for k, v in entry.items() if k != "path"})
         entry["size"] = os.path.getsize(path)
         entry["path"] = path
         out.append(entry)
     out.sort(key=lambda e: (e.get("created") or 0, e["name"]))
     return out
+
+
+def _digest_of(path: str) -> str | None:
+    """The snapshot's content digest, computed when first listed (a snapshot must be
+    as cheap as a copy; the digest costs as much as an export)."""
+    try:
+        image = Image(path, readonly=True)
+    except ImageError:
+        return None
+    try:
+        with image.read() as txn:
+            return canonical.digest(txn)
+    finally:
+        image.close()
 
 
 def restore(image_path: str, name: str) -> dict:

@@ -46,8 +46,7 @@ def register(app: typer.Typer, current_image) -> None:
              image: ImageOpt = None, json: JsonOpt = False) -> None:
         """Take a consistent, compact copy of the image, named NAME."""
         entry = images.take_snapshot(current_image(image), name)
-        print(dump_json(entry) if json else
-              f"snapshot {entry['name']}: {entry['size']} bytes, sha256 {entry['digest']}")
+        print(dump_json(entry) if json else f"snapshot {entry['name']}: {entry['size']} bytes")
 
     @snapshot_app.command("list")
     def list_(image: ImageOpt = None, json: JsonOpt = False) -> None:
