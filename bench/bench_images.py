@@ -155,7 +155,8 @@ def main() -> None:
                            "MB/s (image MB / median)", "throughput vs cp"]), "\n")
         ratio = rate["`proto -i A snapshot sN`"] / base
         print(f"Snapshot file: {os.path.getsize(snap) / 1e6:.1f} MB (compacted copy of "
-              f"{mb:.1f} MB, fsynced; the digest is computed at the first `snapshot list`); `cp` does not fsync, and proto pays its own start-up (~0.2 s) in every run.\n")
+              f"{mb:.1f} MB, fsynced; the digest is computed at the first `snapshot list`); "
+              "`cp` does not fsync, and proto pays its own start-up (~0.2 s) in every run.\n")
         print(f"Verdict: `proto snapshot` runs at {ratio:.3f}x the throughput of `cp` "
               f"({rate['`proto -i A snapshot sN`']:.1f} vs {base:.0f} MB/s: `cp` is "
               f"{1 / ratio:.0f}x faster).")

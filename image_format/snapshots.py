@@ -3,10 +3,11 @@
 A snapshot is a compact copy made by LMDB itself inside one read transaction
 (`Environment.copy(compact=True, txn=...)`), so it is one consistent state
 even while another process writes. Its content digest is computed from the
-copy the first time the snapshot is listed, and kept in `NAME.json`. Files are written under a temporary name and renamed into
-place: a crash leaves either no snapshot or a whole one. Restore copies the
-snapshot beside the image and renames it over the image (atomic on POSIX), while
-holding the image's write lock so no proto writer is mid-transaction.
+copy the first time the snapshot is listed, and kept in `NAME.json`. Files are
+written under a temporary name and renamed into place: a crash leaves either no
+snapshot or a whole one. Restore copies the snapshot beside the image and
+renames it over the image (atomic on POSIX), while holding the image's write
+lock so no proto writer is mid-transaction.
 """
 
 from __future__ import annotations
