@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from . import actions
+from . import build_cli as build_commands
 from . import image_cli as image_commands
 from .progress import progress_display
 from .render import dump_json, print_inspection, print_methods
@@ -136,6 +137,7 @@ def inspect(
 
 app.add_typer(sandbox_app, name="sandbox")
 image_commands.register(app, _image)
+build_commands.register(app)
 
 lib_app = typer.Typer(help="Library objects: C libraries that learn methods.",
                       no_args_is_help=True)

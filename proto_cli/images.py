@@ -14,6 +14,7 @@ from image_format import diff as diffing
 from image_format.errors import ImageError
 from image_format.store import Image
 
+from .atomic import write_whole
 from .session import image_path
 from .world.errors import UsageError
 
@@ -82,17 +83,13 @@ def export(image: str | None, output: str | None) -> str | None:
                 for line in lines:
                     out.write(line + "\n")
                 return None
-            tmp = f"{output}.tmp-{os.getpid()}"
-            try:
+
+            def fill(tmp: str) -> None:
                 with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as f:
                     for line in lines:
                         f.write(line + "\n")
-                os.replace(tmp, output)
-            except OSError as exc:
-                raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+
+            write_whole(output, fill)
             return output
     finally:
         img.close()

@@ -53,11 +53,21 @@ class Learned:
         stamp = os.environ.get("SOURCE_DATE_EPOCH")
         return {
             "learned": True, "function": self.function, "library": self.need.library,
-            "header": self.need.header, "model": self.model, "model_sha256": self.model_sha256,
+            "header": self.need.header, "model": model_label(self.model),
+            "model_sha256": self.model_sha256,
             "prompt_sha256": self.prompt_sha256, "attempts": self.attempts,
             "test": {"inputs": list(self.proposal.test_inputs), "expect": self.proposal.expect},
             "timestamp": int(stamp) if stamp and stamp.isdigit() else int(time.time()),
         }
+
+
+def model_label(path: str) -> str:
+    """The model's file name (not where this machine keeps it), the scripted backend
+    still named as such: `scripted:answers.json`."""
+    kind, sep, rest = path.partition(":")
+    if sep and kind == "scripted":
+        return f"scripted:{os.path.basename(rest)}"
+    return os.path.basename(path) if os.sep in path else path
 
 
 def constants_for(candidates: list, defined: dict[str, int]) -> list[str]:

@@ -87,9 +87,10 @@ def compile_method(world, holder, selector: str, source: str):
         code = compile(source, f"<method {label}>", "exec")
     except SyntaxError as exc:
         raise UsageError(f"method {label} does not compile: {exc.msg}") from None
-    before = set(env)
+    before = dict(env)
     exec(code, env)
-    funcs = [env[k] for k in env if k not in before and hasattr(env[k], "__code__")]
+    # New names, or a helper's name the method reuses (a method may be called `describe`).
+    funcs = [v for k, v in env.items() if hasattr(v, "__code__") and before.get(k) is not v]
     if len(funcs) != 1:
         raise UsageError(f"method {label} must define exactly one function")
     return funcs[0]

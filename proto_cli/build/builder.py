@@ -1,0 +1,181 @@
+"""`proto build`: an image from a Squeakerfile, step by step, cached and reproducible.
+
+Each step starts from a copy of the previous step's image, runs its directive
+(one transaction each), and leaves a compact copy in the cache under its key.
+Object ids come from the image's own counter and every timestamp from
+SOURCE_DATE_EPOCH (0 when unset), so the same Squeakerfile gives the same
+`proto digest` wherever and however often it is built, from cache or not. The
+output is written under a temporary name and renamed: a failed build leaves no
+output image, never a half-built one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+
+from image_format.errors import ImageError
+from image_format.store import Image
+
+from .. import session
+from ..world.errors import ProtoError, UsageError
+from . import cache
+from .directives import Context, apply, files_read
+from .learning import Lock, lock_key
+from .recipe import RecipeError, Step, parse
+
+
+class Built:
+    def __init__(self, output: str, digest: str, steps: list[dict], key: str) -> None:
+        self.output = output
+        self.digest = digest
+        self.steps = steps
+        self.key = key
+
+    def to_dict(self) -> dict:
+        return {"output": self.output, "digest": self.digest, "key": self.key[:64],
+                "steps": self.steps}
+
+
+def build(recipe: str, output: str, *, use_cache: bool = True, tag: str | None = None,
+          relearn: bool = False, model: str | None = None, report=None,
+          progress=None) -> Built:
+    try:
+        with open(recipe, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {recipe}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{recipe}: not UTF-8 text") from None
+    steps = parse(text, os.path.basename(recipe) or recipe)
+    folder = os.path.dirname(os.path.abspath(recipe))
+    lock = Lock(os.path.abspath(recipe) + ".lock")
+    ctx = Context(folder, lock, relearn=relearn, model=model, progress=progress)
+    out_dir = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(out_dir):
+        raise UsageError(f"cannot write {output}: no folder {out_dir}")
+    with _build_clock(), tempfile.TemporaryDirectory(prefix="proto-build-") as work:
+        current, key, done = _run(steps, ctx, work, use_cache, report)
+        cache.copy_out(current, output)
+    lock.save()
+    digest = _digest(output)
+    if tag:
+        cache.tag(tag, key, recipe, digest)
+    return Built(output, digest, done, key)
+
+
+def _run(steps: list[Step], ctx: Context, work: str, use_cache: bool, report):
+    current = ""
+    key = ""
+    done: list[dict] = []
+    for number, step in enumerate(steps, 1):
+        key = _key(step, key, ctx)
+        label = f"[{number}/{len(steps)}] {step.text.splitlines()[0]}"
+        cached = cache.lookup(key) if use_cache else None
+        if cached:
+            current = cached
+            done.append({"step": number, "directive": step.directive, "cached": True})
+            _say(report, label, "CACHED")
+            continue
+        start = time.monotonic()
+        path = os.path.join(work, f"step{number}.image")
+        try:
+            if step.directive == "FROM":
+                _start(step, path, ctx)
+            else:
+                shutil.copyfile(current, path)
+                apply(path, step, ctx)
+        except RecipeError:
+            raise
+        except (ProtoError, ImageError) as exc:
+            raise step.error(str(exc)) from None
+        except OSError as exc:
+            raise step.error(exc.strerror or str(exc)) from None
+        except Exception as exc:  # a method run by SEND/EVAL raised
+            where = getattr(exc, "proto_where", None)
+            raise step.error(f"{where or 'step'} failed: {type(exc).__name__}: {exc}") from None
+        with Image(path) as image:
+            cache.store(key, image)
+        current = path
+        seconds = time.monotonic() - start
+        done.append({"step": number, "directive": step.directive, "cached": False,
+                     "seconds": round(seconds, 3)})
+        _say(report, label, f"{seconds:.2f}s")
+    return current, key, done
+
+
+def _key(step: Step, parent: str, ctx: Context) -> str:
+    contents = [ctx.read(step, name) for name in files_read(step)]
+    if step.directive == "FROM":
+        contents.append(_base_identity(step, ctx))
+    if step.directive == "LEARN":
+        contents.append(ctx.lock.entry_text(lock_key(step)).encode()
+                        if not ctx.relearn else b"relearn")
+    return cache.step_key(parent, step.text, contents)
+
+
+def _base_identity(step: Step, ctx: Context) -> bytes:
+    """What FROM starts from: the genesis code, an image file's bytes, or a tag's key."""
+    base = step.words[0]
+    if base == "scratch":
+        from ..world import genesis, genesis_methods
+
+        parts = []
+        for module in (genesis, genesis_methods):
+            with open(module.__file__, "rb") as f:
+                parts.append(f.read())
+        return b"scratch\0" + b"\0".join(parts)
+    if os.path.isfile(ctx.path(base)):
+        return ctx.read(step, base)
+    found = cache.tagged(base) if _could_be_tag(base) else None
+    if found is None:
+        raise step.error(f"FROM {base}: not 'scratch', an image file, or a built tag")
+    return b"tag\0" + found["key"].encode()
+
+
+def _could_be_tag(name: str) -> bool:
+    return bool(name) and name[0] != "." and all(ch.isalnum() or ch in "._-:" for ch in name)
+
+
+def _start(step: Step, path: str, ctx: Context) -> None:
+    base = step.words[0]
+    if base == "scratch":
+        session.create(path)
+        return
+    source = ctx.path(base)
+    if not os.path.isfile(source):
+        found = cache.tagged(base)
+        source = cache.lookup(found["key"]) if found else None
+        if not source:
+            raise step.error(f"FROM {base}: the tag's image is no longer in the cache "
+                             "(build it again)")
+    shutil.copyfile(source, path)
+    Image(path, readonly=True).close()  # a file that is not a proto image fails here
+
+
+def _digest(path: str) -> str:
+    from image_format.canonical import digest
+
+    with Image(path, readonly=True) as image, image.read() as txn:
+        return digest(txn)
+
+
+@contextlib.contextmanager
+def _build_clock():
+    """Timestamps written during the build come from SOURCE_DATE_EPOCH (0 if unset)."""
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    if before is None:
+        os.environ["SOURCE_DATE_EPOCH"] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
+def _say(report, label: str, status: str) -> None:
+    if report is not None:
+        report(label, status)

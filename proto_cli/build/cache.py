@@ -1,0 +1,135 @@
+"""The build cache: the image after each step, by step key; and named tags.
+
+A step's key is SHA-512 over its parent step's key, its directive text and the
+content of every file it reads (as squeaker does), so a key names one exact
+history. Results live under `$XDG_CACHE_HOME/proto/build/` (default
+`~/.cache/proto/build/`): `steps/KEY.image`, and `tags/NAME.json` naming a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+
+from ..atomic import write_whole
+from ..world.errors import UsageError
+
+
+def root() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "proto", "build")
+
+
+def step_key(parent: str, text: str, contents: list[bytes]) -> str:
+    h = hashlib.sha512()
+    for part in (parent.encode(), text.encode("utf-8")):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    for data in contents:
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def step_path(key: str) -> str:
+    return os.path.join(root(), "steps", key[:64] + ".image")
+
+
+def lookup(key: str) -> str | None:
+    path = step_path(key)
+    if os.path.isfile(path):
+        os.utime(path)  # last use, for `proto cache gc`
+        return path
+    return None
+
+
+def store(key: str, image) -> str:
+    """Keep a compact copy of the open image as the result of step `key`."""
+    path = step_path(key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        image.env.copy(tmp, compact=True)
+        os.replace(tmp, path)
+    except OSError:
+        return ""  # no cache: only slower next time
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def tag(name: str, key: str, recipe: str, digest: str) -> None:
+    _check_tag(name)
+    folder = os.path.join(root(), "tags")
+    os.makedirs(folder, exist_ok=True)
+    entry = {"name": name, "key": key, "squeakerfile": os.path.abspath(recipe),
+             "digest": digest, "built": int(time.time())}
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(entry, f, indent=1)
+    os.replace(tmp, os.path.join(folder, name + ".json"))
+
+
+def tags() -> list[dict]:
+    folder = os.path.join(root(), "tags")
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    except FileNotFoundError:
+        return []
+    out = []
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                entry = json.load(f)
+        except (OSError, ValueError):
+            continue
+        entry["cached"] = os.path.isfile(step_path(entry.get("key", "")))
+        out.append(entry)
+    return out
+
+
+def tagged(name: str) -> dict | None:
+    _check_tag(name)
+    try:
+        with open(os.path.join(root(), "tags", name + ".json"), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def gc(keep_days: float, everything: bool = False) -> tuple[int, int]:
+    """Remove cached steps unused for `keep_days` (all with `everything`), except tagged
+    results; answers (files removed, bytes freed)."""
+    keep = {step_path(t["key"]) for t in tags() if "key" in t}
+    folder = os.path.join(root(), "steps")
+    cutoff = time.time() - keep_days * 86400
+    removed = freed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0, 0
+    for entry in entries:
+        if entry.path in keep:
+            continue
+        stat = entry.stat()
+        if everything or stat.st_mtime < cutoff:
+            os.unlink(entry.path)
+            removed += 1
+            freed += stat.st_size
+    return removed, freed
+
+
+def copy_out(source: str, output: str) -> None:
+    """The result at `output`, whole or not at all."""
+    write_whole(output, lambda tmp: shutil.copyfile(source, tmp))
+
+
+def _check_tag(name: str) -> None:
+    if not name or not all(ch.isalnum() or ch in "._-:" for ch in name) or name[0] == ".":
+        raise UsageError(f"bad tag {name!r}: use letters, digits, '.', '_', '-' and ':'")

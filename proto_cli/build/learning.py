@@ -1,0 +1,124 @@
+"""LEARN: learn a method during a build, or replay it from `Squeakerfile.lock`.
+
+The lock records what was learned (function, binding source, test, model sha,
+prompt hash: the whole provenance) as the exact slot the image received, so a
+rebuild with the lock installs the same method with the same provenance
+without loading a model, and the image's digest does not change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from image_format import literals
+
+from .. import session
+from ..world.errors import UsageError
+from ..world.objects import METHOD, ProtoObject
+from .recipe import Step
+
+LOCK_VERSION = 1
+
+
+class Lock:
+    """`Squeakerfile.lock`: one entry per LEARN directive, keyed by its text."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.entries: dict[str, dict] = {}
+        self.changed = False
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path}: unreadable lock file: {exc}") from None
+        if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
+            raise UsageError(f"{path}: not a proto lock file (version {LOCK_VERSION})")
+        self.entries = dict(data.get("learned") or {})
+
+    def get(self, key: str) -> dict | None:
+        return self.entries.get(key)
+
+    def put(self, key: str, entry: dict) -> None:
+        self.entries[key] = entry
+        self.changed = True
+
+    def entry_text(self, key: str) -> str:
+        """The entry as it is hashed into the step's cache key."""
+        entry = self.entries.get(key)
+        return json.dumps(entry, sort_keys=True) if entry else ""
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        data = {"version": LOCK_VERSION,
+                "about": "What LEARN directives learned; proto build replays it without a "
+                         "model. Delete an entry (or build with --relearn) to learn again.",
+                "learned": dict(sorted(self.entries.items()))}
+        tmp = f"{self.path}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, self.path)
+        self.changed = False
+
+
+def lock_key(step: Step) -> str:
+    return step.text.split("\n", 1)[0].strip()
+
+
+def learn_step(image: str, step: Step, ctx) -> None:
+    from ..learn.hook import LearnRequest
+    from ..world.evaluator import Evaluator
+    from ..world.syntax import Send, parse
+
+    receiver, message = step.words[0], step.rest(1)
+    try:
+        nodes = parse(f"{receiver} {message}")
+    except UsageError as exc:
+        raise step.error(str(exc)) from None
+    if len(nodes) != 1 or not isinstance(nodes[0], Send):
+        raise step.error("LEARN takes a receiver and one message: LEARN m cubeRootOf: 27")
+    node = nodes[0]
+
+    def target(world):
+        ev = Evaluator(world)
+        obj = ev.eval(node.receiver, {})
+        if type(obj) is not ProtoObject:
+            raise UsageError(f"{world.describe(obj)} is not an object bound to a library")
+        return obj.oid, tuple(ev.eval(a, {}) for a in node.args)
+
+    oid, args = session.run(image, target, write=False)
+    key = lock_key(step)
+    entry = None if ctx.relearn else ctx.lock.get(key)
+    if entry is not None:
+        _replay(image, oid, node.selector, entry, step)
+        return
+    from ..learn.loop import learn
+
+    learned = learn(image, LearnRequest(oid, node.selector, args), model=ctx.model,
+                    progress=ctx.progress)
+    ctx.lock.put(key, {"selector": node.selector, "function": learned.function,
+                       "source": learned.source,
+                       "provenance": literals.write(learned.provenance())})
+
+
+def _replay(image: str, oid: int, selector: str, entry: dict, step: Step) -> None:
+    if entry.get("selector") != selector or not isinstance(entry.get("source"), str):
+        raise step.error("the lock's entry for this LEARN does not match it "
+                         "(build with --relearn)")
+    try:
+        meta = literals.read(entry.get("provenance") or "nil")
+    except literals.LiteralError as exc:
+        raise step.error(f"the lock's provenance is damaged: {exc}") from None
+
+    def work(world):
+        from ..world.methods import validate_source
+
+        validate_source(entry["source"], selector)
+        world.put_slot(world.object(oid), selector, entry["source"], METHOD, meta)
+
+    session.run(image, work)
