@@ -20,8 +20,9 @@ SYSTEM = (
     "You connect Smalltalk-style messages to functions of a C library. You get the message, "
     "its arguments and candidate C functions from the library's real header. Answer with "
     "JSON only, in this order:\n"
-    '- "test": {"inputs": arguments for which you are sure of the answer, "expect": that '
-    "answer, or null when you cannot compute it exactly (checksums, hashes, bit patterns)}; "
+    '- "test": {"inputs": the message\'s own arguments when you can compute the answer '
+    'for them, else arguments for which you are sure of it, "expect": that answer, or null '
+    "when you cannot compute it exactly (checksums, hashes, bit patterns)}; "
     "decide what the message means before you pick the function;\n"
     '- "function": the candidate that does what the message asks;\n'
     '- "args": one entry per C parameter, in order, saying where its value comes from: '
@@ -45,7 +46,7 @@ EXAMPLES: list[tuple[dict, dict]] = [
          "args": ["arg1 = 16.0 (float)"],
          "candidates": ["double sqrt(double x)", "double cbrt(double x)", "float sqrtf(float x)",
                         "double exp(double x)", "double pow(double x, double y)"]},
-        {"function": "sqrt", "args": ["arg1"], "test": {"inputs": [9.0], "expect": 3.0}},
+        {"function": "sqrt", "args": ["arg1"], "test": {"inputs": [16.0], "expect": 4.0}},
     ),
     (
         {"library": "libc.so.6", "header": "string.h", "message": "compareBytes: 'abc' with: 'abd'",
@@ -64,7 +65,7 @@ EXAMPLES: list[tuple[dict, dict]] = [
                         "unsigned long strtoul(const char *nptr, char **endptr, int base)",
                         "int atoi(const char *nptr)", "double atof(const char *nptr)"]},
         {"function": "strtoul", "args": ["arg1", "NULL", 8],
-         "test": {"inputs": ["10"], "expect": 8}},
+         "test": {"inputs": ["17"], "expect": 15}},
     ),
     (
         {"library": "libxxhash.so.0", "header": "xxhash.h", "message": "hashOf: 'abc'",
