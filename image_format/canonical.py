@@ -210,8 +210,6 @@ def parse(lines: Iterable[str], source: str = "<export>") -> Parsed:
         _note_refs(out, value)
         pending = None
 
-    line_no = 0
-    line = ""
     carry: tuple[int, str] | None = None
     while True:
         if carry is not None:
@@ -319,13 +317,16 @@ def _read_name(text: str) -> str:
     return name
 
 
-def _note_refs(out: Parsed, value: object) -> None:
+def refs_in(value: object) -> list[int]:
+    """The object ids a decoded value refers to, at any depth."""
     if isinstance(value, Ref):
-        out.max_oid = max(out.max_oid, value.oid)
-    elif isinstance(value, tuple):
-        for item in value:
-            _note_refs(out, item)
-    elif hasattr(value, "items"):
-        for k, v in value.items():
-            _note_refs(out, k)
-            _note_refs(out, v)
+        return [value.oid]
+    if isinstance(value, tuple):
+        return [oid for item in value for oid in refs_in(item)]
+    if hasattr(value, "items"):
+        return [oid for k, v in value.items() for oid in refs_in(k) + refs_in(v)]
+    return []
+
+
+def _note_refs(out: Parsed, value: object) -> None:
+    out.max_oid = max([out.max_oid, *refs_in(value)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import layout as L
-from .canonical import roots, split_record
+from .canonical import refs_in, roots, split_record
 from .codec import Ref, decode
 from .errors import DecodeError
 
@@ -83,7 +83,7 @@ def check(txn, method_check: Callable[[str, str], str | None] | None = None) -> 
         except DecodeError as exc:
             report.add(oid, name, f"corrupt record: {exc}")
             continue
-        for target in _refs(value) + _refs(meta):
+        for target in refs_in(value) + refs_in(meta):
             refs.append((oid, name, target))
         if kind == L.PARENT:
             if isinstance(value, Ref):
@@ -125,16 +125,6 @@ def _header(report: Report, oid: int, record: bytes) -> tuple[str, ...]:
         report.add(oid, None, "header has no parent list")
         return ()
     return parents
-
-
-def _refs(value: object) -> list[int]:
-    if isinstance(value, Ref):
-        return [value.oid]
-    if isinstance(value, tuple):
-        return [oid for item in value for oid in _refs(item)]
-    if hasattr(value, "items"):
-        return [oid for k, v in value.items() for oid in _refs(k) + _refs(v)]
-    return []
 
 
 def _check_meta(txn, report: Report, headers: dict, max_oid: int) -> None:

@@ -21,7 +21,7 @@ import time
 from . import canonical
 from .errors import ImageError
 from .probe import probe
-from .store import Image
+from .store import Image, _unlink
 
 SUFFIX = ".snapshots"
 RESERVED = {"list", "restore", "delete", "take"}
@@ -175,9 +175,3 @@ def _fsync_dir(path: str) -> None:
     with contextlib.suppress(OSError):  # some filesystems cannot sync a directory
         _fsync(path)
 
-
-def _unlink(path: str) -> None:
-    try:  # noqa: SIM105
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

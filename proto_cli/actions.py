@@ -78,15 +78,28 @@ def evaluate(image: str | None, source: str, as_json: bool = False, learn: bool 
 def learn(image: str | None, receiver: str, words: list[str], *, relearn: bool = False,
           as_json: bool = False, model: str | None = None, progress=None, review=None) -> str:
     """Learn the method for a message explicitly, install it, then send the message."""
-    from .learn.hook import LearnRequest
     from .learn.loop import learn as learn_method
     from .world.errors import UsageError
     from .world.evaluator import Evaluator
-    from .world.objects import ProtoObject
     from .world.syntax import parse_words
 
     path = session.image_path(image)
     node = parse_words(receiver, words)
+    request, known = learn_request(path, node)
+    if known and not relearn:
+        raise UsageError(f"{receiver} already understands {node.selector} (--relearn to replace)")
+    learned = [learn_method(path, request, model=model, progress=progress, review=review)]
+    answer = session.run(path, lambda w: _answer(w, Evaluator(w).eval(node, {}), as_json))
+    return _finish(answer, learned, as_json)
+
+
+def learn_request(path: str, node) -> tuple:
+    """(LearnRequest, whether the receiver already understands it) for a parsed message
+    send: its receiver and arguments evaluated in a read transaction."""
+    from .learn.hook import LearnRequest
+    from .world.errors import UsageError
+    from .world.evaluator import Evaluator
+    from .world.objects import ProtoObject
 
     def message(world):
         ev = Evaluator(world)
@@ -95,15 +108,9 @@ def learn(image: str | None, receiver: str, words: list[str], *, relearn: bool =
             raise UsageError(f"{world.describe(target)} is not an object bound to a library")
         args = tuple(ev.eval(a, {}) for a in node.args)
         known = world.find(target, node.selector, set()) is not None
-        return target.oid, args, known
+        return LearnRequest(target.oid, node.selector, args), known
 
-    oid, args, known = session.run(path, message, write=False)
-    if known and not relearn:
-        raise UsageError(f"{receiver} already understands {node.selector} (--relearn to replace)")
-    learned = [learn_method(path, LearnRequest(oid, node.selector, args), model=model,
-                            progress=progress, review=review)]
-    answer = session.run(path, lambda w: _answer(w, Evaluator(w).eval(node, {}), as_json))
-    return _finish(answer, learned, as_json)
+    return session.run(path, message, write=False)
 
 
 def lib_add(image: str | None, name: str, header: str, library: str) -> str:

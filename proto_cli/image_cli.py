@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from . import images
 from .render import dump_json
-from .render_images import diff_lines, print_lines, print_snapshots, verify_lines
 
 ImageOpt = Annotated[
     str | None,
@@ -18,6 +16,14 @@ ImageOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 PathArg = Annotated[str | None, typer.Argument(help="Image file (instead of -i).",
                                                show_default=False)]
+
+
+def _images():
+    """The work (and its imports: codec, canonical text, hashing, difflib) only when one
+    of these commands runs, not at every command's start-up."""
+    from . import images
+
+    return images
 
 
 class _TakeByDefault(TyperGroup):
@@ -45,30 +51,32 @@ def register(app: typer.Typer, current_image) -> None:
     def take(name: Annotated[str, typer.Argument(help="Snapshot name.")],
              image: ImageOpt = None, json: JsonOpt = False) -> None:
         """Take a consistent, compact copy of the image, named NAME."""
-        entry = images.take_snapshot(current_image(image), name)
+        entry = _images().take_snapshot(current_image(image), name)
         print(dump_json(entry) if json else f"snapshot {entry['name']}: {entry['size']} bytes")
 
     @snapshot_app.command("list")
     def list_(image: ImageOpt = None, json: JsonOpt = False) -> None:
         """Name, time, size and content digest of each snapshot."""
-        entries = images.list_snapshots(current_image(image))
+        entries = _images().list_snapshots(current_image(image))
         if json:
             print(dump_json(entries))
         else:
+            from .render_images import print_snapshots
+
             print_snapshots(entries)
 
     @snapshot_app.command("restore")
     def restore(name: Annotated[str, typer.Argument(help="Snapshot name.")],
                 image: ImageOpt = None) -> None:
         """Make snapshot NAME the image again (atomically: all or nothing)."""
-        done = images.restore_snapshot(current_image(image), name)
+        done = _images().restore_snapshot(current_image(image), name)
         print(f"restored {done['image']} from snapshot {done['name']}")
 
     @snapshot_app.command("delete")
     def delete(name: Annotated[str, typer.Argument(help="Snapshot name.")],
                image: ImageOpt = None) -> None:
         """Remove snapshot NAME."""
-        images.delete_snapshot(current_image(image), name)
+        _images().delete_snapshot(current_image(image), name)
         print(f"deleted snapshot {name}")
 
     app.add_typer(snapshot_app, name="snapshot")
@@ -80,11 +88,13 @@ def register(app: typer.Typer, current_image) -> None:
              stat: Annotated[bool, typer.Option("--stat", help="A summary only.")] = False,
              ) -> None:
         """Slot-level differences, by object identity. Exit 0 equal, 1 different, 2 error."""
-        result = images.diff(current_image(image), a, b)
+        result = _images().diff(current_image(image), a, b)
         if json:
             print(dump_json(result.to_dict() if not stat else
                             {"a": a, "b": b, "equal": result.equal, "stat": result.stat()}))
         elif not result.equal:
+            from .render_images import diff_lines, print_lines
+
             print_lines(diff_lines(result, stat))
         raise typer.Exit(0 if result.equal else 1)
 
@@ -93,7 +103,7 @@ def register(app: typer.Typer, current_image) -> None:
                output: Annotated[str | None, typer.Option(
                    "--output", "-o", help="Write here (default: stdout).")] = None) -> None:
         """The image as canonical text: stable order, method sources verbatim."""
-        written = images.export(path or current_image(image), output)
+        written = _images().export(path or current_image(image), output)
         if written:
             print(f"exported to {written}")
 
@@ -102,21 +112,23 @@ def register(app: typer.Typer, current_image) -> None:
                 output: Annotated[str, typer.Option(
                     "--output", "-o", help="The new image file.")]) -> None:
         """Build a new image from a text export."""
-        print(f"imported {images.import_text(source, output)}")
+        print(f"imported {_images().import_text(source, output)}")
 
     @app.command()
     def digest(path: PathArg = None, image: ImageOpt = None, json: JsonOpt = False) -> None:
         """SHA-256 of the canonical text: same contents, same digest."""
-        value = images.digest(path or current_image(image))
+        value = _images().digest(path or current_image(image))
         print(dump_json({"digest": value}) if json else value)
 
     @app.command()
     def verify(path: PathArg = None, image: ImageOpt = None, json: JsonOpt = False) -> None:
         """Check an image without running its code. Exit 1 when it has problems."""
         target = path or current_image(image)
-        report = images.verify(target)
+        report = _images().verify(target)
         if json:
             print(dump_json(report.to_dict()))
         else:
+            from .render_images import print_lines, verify_lines
+
             print_lines(verify_lines(report, target or "image"))
         raise typer.Exit(0 if report.ok else 1)

@@ -130,14 +130,10 @@ def _base_identity(step: Step, ctx: Context) -> bytes:
         return b"scratch\0" + b"\0".join(parts)
     if os.path.isfile(ctx.path(base)):
         return ctx.read(step, base)
-    found = cache.tagged(base) if _could_be_tag(base) else None
+    found = cache.tagged(base) if cache.valid_tag(base) else None
     if found is None:
         raise step.error(f"FROM {base}: not 'scratch', an image file, or a built tag")
     return b"tag\0" + found["key"].encode()
-
-
-def _could_be_tag(name: str) -> bool:
-    return bool(name) and name[0] != "." and all(ch.isalnum() or ch in "._-:" for ch in name)
 
 
 def _start(step: Step, path: str, ctx: Context) -> None:

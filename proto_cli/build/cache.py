@@ -70,10 +70,12 @@ def tag(name: str, key: str, recipe: str, digest: str) -> None:
     os.makedirs(folder, exist_ok=True)
     entry = {"name": name, "key": key, "squeakerfile": os.path.abspath(recipe),
              "digest": digest, "built": int(time.time())}
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(entry, f, indent=1)
-    os.replace(tmp, os.path.join(folder, name + ".json"))
+
+    def fill(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(entry, f, indent=1)
+
+    write_whole(os.path.join(folder, name + ".json"), fill)
 
 
 def tags() -> list[dict]:
@@ -130,6 +132,10 @@ def copy_out(source: str, output: str) -> None:
     write_whole(output, lambda tmp: shutil.copyfile(source, tmp))
 
 
+def valid_tag(name: str) -> bool:
+    return bool(name) and name[0] != "." and all(ch.isalnum() or ch in "._-:" for ch in name)
+
+
 def _check_tag(name: str) -> None:
-    if not name or not all(ch.isalnum() or ch in "._-:" for ch in name) or name[0] == ".":
+    if not valid_tag(name):
         raise UsageError(f"bad tag {name!r}: use letters, digits, '.', '_', '-' and ':'")

@@ -12,7 +12,7 @@ import os
 
 from .. import session
 from ..world.errors import UsageError
-from ..world.objects import DATA, METHOD, PARENT
+from ..world.objects import DATA
 from ..world.world import check_slot_name
 from .recipe import Step
 
@@ -151,5 +151,3 @@ def _name_ok(step: Step, name: str) -> None:
 HANDLERS = {"OBJECT": _object, "SLOT": _slot, "PARENT": _parent, "METHOD": _method,
             "SEND": _send, "EVAL": _send, "LIBRARY": _library, "LEARN": _learn,
             "RESOURCE": _resource, "LABEL": _label}
-
-__all__ = ["Context", "apply", "files_read", "METHOD", "PARENT"]

@@ -9,13 +9,13 @@ without loading a model, and the image's digest does not change.
 from __future__ import annotations
 
 import json
-import os
 
 from image_format import literals
 
 from .. import session
+from ..atomic import write_whole
 from ..world.errors import UsageError
-from ..world.objects import METHOD, ProtoObject
+from ..world.objects import METHOD
 from .recipe import Step
 
 LOCK_VERSION = 1
@@ -58,11 +58,13 @@ class Lock:
                 "about": "What LEARN directives learned; proto build replays it without a "
                          "model. Delete an entry (or build with --relearn) to learn again.",
                 "learned": dict(sorted(self.entries.items()))}
-        tmp = f"{self.path}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, ensure_ascii=False)
-            f.write("\n")
-        os.replace(tmp, self.path)
+
+        def fill(tmp: str) -> None:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=1, ensure_ascii=False)
+                f.write("\n")
+
+        write_whole(self.path, fill)
         self.changed = False
 
 
@@ -71,8 +73,7 @@ def lock_key(step: Step) -> str:
 
 
 def learn_step(image: str, step: Step, ctx) -> None:
-    from ..learn.hook import LearnRequest
-    from ..world.evaluator import Evaluator
+    from ..actions import learn_request
     from ..world.syntax import Send, parse
 
     receiver, message = step.words[0], step.rest(1)
@@ -83,24 +84,15 @@ def learn_step(image: str, step: Step, ctx) -> None:
     if len(nodes) != 1 or not isinstance(nodes[0], Send):
         raise step.error("LEARN takes a receiver and one message: LEARN m cubeRootOf: 27")
     node = nodes[0]
-
-    def target(world):
-        ev = Evaluator(world)
-        obj = ev.eval(node.receiver, {})
-        if type(obj) is not ProtoObject:
-            raise UsageError(f"{world.describe(obj)} is not an object bound to a library")
-        return obj.oid, tuple(ev.eval(a, {}) for a in node.args)
-
-    oid, args = session.run(image, target, write=False)
+    request, _ = learn_request(image, node)
     key = lock_key(step)
     entry = None if ctx.relearn else ctx.lock.get(key)
     if entry is not None:
-        _replay(image, oid, node.selector, entry, step)
+        _replay(image, request.receiver_oid, node.selector, entry, step)
         return
     from ..learn.loop import learn
 
-    learned = learn(image, LearnRequest(oid, node.selector, args), model=ctx.model,
-                    progress=ctx.progress)
+    learned = learn(image, request, model=ctx.model, progress=ctx.progress)
     ctx.lock.put(key, {"selector": node.selector, "function": learned.function,
                        "source": learned.source,
                        "provenance": literals.write(learned.provenance())})

@@ -83,7 +83,7 @@ def argument_of(source: object) -> int | None:
     """The message argument a parameter source uses: 1 for `arg1`, `len(arg1)`, `f(arg1)`."""
     if not isinstance(source, str):
         return None
-    at = source.find("arg")
+    at = source.rfind("arg")
     digits = source[at + 3:].rstrip(")") if at >= 0 else ""
     return int(digits) if digits.isdigit() else None
 

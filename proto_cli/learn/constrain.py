@@ -26,7 +26,7 @@ FRACTION_DIGITS = 6  # an expected value is compared with a 1e-3 tolerance; digi
 class Node:
     """One regular expression, hash-consed: equal expressions are the same object."""
 
-    __slots__ = ("kind", "parts", "nullable", "_derived", "__weakref__")
+    __slots__ = ("kind", "parts", "nullable", "_derived")
     _interned: dict[tuple, Node] = {}
 
     def __new__(cls, kind: str, parts: tuple) -> Node:
@@ -178,7 +178,7 @@ def _first(node: Node) -> frozenset | None:
             return head
         tail = _first(parts[1])
         return None if tail is None else head | tail
-    if kind in ("alt",):
+    if kind == "alt":
         out: frozenset = frozenset()
         for part in parts:
             sub = _first(part)

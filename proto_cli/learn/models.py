@@ -70,6 +70,7 @@ class LlamaBackend:
         self._loading = None
         self._load_error: BaseException | None = None
         self._texts: dict[int, str] = {}
+        self._format = None  # the model's chat template, compiled once
 
     def warm_up(self) -> None:
         """Start loading the model in a thread (llama.cpp releases the GIL while it loads)."""
@@ -129,11 +130,10 @@ class LlamaBackend:
         out = bytearray()
         n_vocab = llm.n_vocab()
         for _ in range(max_tokens):
-            forced = self._forced_tokens(llm, node)
+            forced, text, after = self._forced_tokens(llm, node)
             if forced:
-                text = "".join(self._token_text(llm, t) for t in forced)
                 out += text.encode("utf-8")
-                node = node.derive_text(text)
+                node = after
                 llm.eval(forced)
                 continue
             if node.finished:
@@ -146,16 +146,18 @@ class LlamaBackend:
             llm.eval([token])
         return out.decode("utf-8", errors="replace")
 
-    def _forced_tokens(self, llm, node) -> list[int]:
-        """Tokens for the characters the answer must go on with, less the last token: the
-        model picks that one itself, so it can merge the forced text with what follows
-        (`":["` is one token; forcing `[` alone would be a spelling the model never saw)."""
+    def _forced_tokens(self, llm, node) -> tuple[list[int], str, object]:
+        """(tokens, their text, the automaton after them) for the characters the answer
+        must go on with, less the last token: the model picks that one itself, so it can
+        merge the forced text with what follows (`":["` is one token; forcing `[` alone
+        would be a spelling the model never saw). No tokens when nothing is forced."""
         forced = node.forced()
         if not forced:
-            return []
+            return [], "", node
         tokens = llm.tokenize(forced.encode("utf-8"), add_bos=False, special=False)[:-1]
-        return tokens if node.derive_text(
-            "".join(self._token_text(llm, t) for t in tokens)) is not DEAD else []
+        text = "".join(self._token_text(llm, t) for t in tokens)
+        after = node.derive_text(text)
+        return (tokens, text, after) if tokens and after is not DEAD else ([], "", node)
 
     def _pick(self, llm, logits, node, temperature: float, rng):
         """(token, automaton after it) for the best allowed token; (None, node) if none."""
@@ -195,9 +197,13 @@ class LlamaBackend:
                 "utf-8", errors="replace")
         return text
 
-    @staticmethod
-    def _chat_tokens(llm, messages: list[dict]) -> list[int]:
-        fmt = _formatter(llm)
+    def _formatter(self, llm):
+        if self._format is None:
+            self._format = _formatter(llm)
+        return self._format
+
+    def _chat_tokens(self, llm, messages: list[dict]) -> list[int]:
+        fmt = self._formatter(llm)
         if fmt is None:
             raise UsageError(f"the model has no usable chat template: {llm.model_path}")
         text = fmt(messages=messages).prompt
@@ -236,10 +242,9 @@ class LlamaBackend:
         llm.eval(tokens)
         self._save_state(llm, path, tokens)
 
-    @staticmethod
-    def _prefix_tokens(llm, messages: list[dict]) -> list[int]:
+    def _prefix_tokens(self, llm, messages: list[dict]) -> list[int]:
         """Tokens shared by any prompt ending in a different last user turn."""
-        fmt = _formatter(llm)
+        fmt = self._formatter(llm)
         if fmt is None:
             return []
         lists = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .candidates import accepts_constant, options_for
+from .candidates import accepts_constant, converter_of, options_for
 from .headers import Prototype
 from .need import Need
 
@@ -46,7 +46,7 @@ EXAMPLES: list[tuple[dict, dict]] = [
          "args": ["arg1 = 16.0 (float)"],
          "candidates": ["double sqrt(double x)", "double cbrt(double x)", "float sqrtf(float x)",
                         "double exp(double x)", "double pow(double x, double y)"]},
-        {"function": "sqrt", "args": ["arg1"], "test": {"inputs": [16.0], "expect": 4.0}},
+        {"test": {"inputs": [16.0], "expect": 4.0}, "function": "sqrt", "args": ["arg1"]},
     ),
     (
         {"library": "libc.so.6", "header": "string.h", "message": "compareBytes: 'abc' with: 'abd'",
@@ -55,8 +55,8 @@ EXAMPLES: list[tuple[dict, dict]] = [
                         "int strcmp(const char *s1, const char *s2)",
                         "void *memchr(const void *s, int c, unsigned long n)",
                         "unsigned long strlen(const char *s)"]},
-        {"function": "memcmp", "args": ["arg1", "arg2", "len(arg1)"],
-         "test": {"inputs": ["abc", "abc"], "expect": 0}},
+        {"test": {"inputs": ["abc", "abc"], "expect": 0},
+         "function": "memcmp", "args": ["arg1", "arg2", "len(arg1)"]},
     ),
     (
         {"library": "libc.so.6", "header": "stdlib.h", "message": "parseOctal: '17'",
@@ -64,8 +64,8 @@ EXAMPLES: list[tuple[dict, dict]] = [
          "candidates": ["long strtol(const char *nptr, char **endptr, int base)",
                         "unsigned long strtoul(const char *nptr, char **endptr, int base)",
                         "int atoi(const char *nptr)", "double atof(const char *nptr)"]},
-        {"function": "strtoul", "args": ["arg1", "NULL", 8],
-         "test": {"inputs": ["17"], "expect": 15}},
+        {"test": {"inputs": ["17"], "expect": 15},
+         "function": "strtoul", "args": ["arg1", "NULL", 8]},
     ),
     (
         {"library": "libxxhash.so.0", "header": "xxhash.h", "message": "hashOf: 'abc'",
@@ -75,8 +75,8 @@ EXAMPLES: list[tuple[dict, dict]] = [
                         "unsigned long XXH64(const void *input, unsigned long length, "
                         "unsigned long seed)",
                         "unsigned int XXH_versionNumber(void)"]},
-        {"function": "XXH32", "args": ["arg1", "len(arg1)", 0],
-         "test": {"inputs": ["abc"], "expect": None}},
+        {"test": {"inputs": ["abc"], "expect": None},
+         "function": "XXH32", "args": ["arg1", "len(arg1)", 0]},
     ),
     (
         {"library": "libcrypto.so.3", "header": "openssl/md5.h", "message": "md5Of: 'abc'",
@@ -86,8 +86,8 @@ EXAMPLES: list[tuple[dict, dict]] = [
                         "int MD5_Init(MD5_CTX *c)",
                         "int MD5_Final(unsigned char *md, MD5_CTX *c)"],
          "constants": ["MD5_DIGEST_LENGTH = 16", "MD5_CBLOCK = 64"]},
-        {"function": "MD5", "args": ["arg1", "len(arg1)", "out"], "out_size": 16,
-         "test": {"inputs": ["abc"], "expect": None}},
+        {"test": {"inputs": ["abc"], "expect": None},
+         "function": "MD5", "args": ["arg1", "len(arg1)", "out"], "out_size": 16},
     ),
 ]
 
@@ -146,12 +146,11 @@ def _param(param) -> str:
 
 
 def need_task(need: Need, candidates: list[Prototype], constants: list[str]) -> dict:
+    used = {converter_of(o) for p in candidates for opts in options_for(p, need) for o in opts}
     return {"library": need.library, "header": need.header, "message": need.message_text(),
             "args": need.describe_args(),
             "candidates": [line(p) for p in candidates],
-            "converters": [line(c) for c in need.converters
-                           if any(any(o.startswith(c.name + "(") for o in opts)
-                                  for p in candidates for opts in options_for(p, need))],
+            "converters": [line(c) for c in need.converters if c.name in used],
             "constants": constants}
 
 
@@ -159,8 +158,7 @@ def messages(need: Need, candidates: list[Prototype], constants: list[str]) -> l
     out = [{"role": "system", "content": SYSTEM}]
     for task, answer in EXAMPLES:
         out.append({"role": "user", "content": task_text(task)})
-        ordered = {"test": answer["test"], **{k: v for k, v in answer.items() if k != "test"}}
-        out.append({"role": "assistant", "content": json.dumps(ordered, separators=(",", ":"))})
+        out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
     out.append({"role": "user", "content": task_text(need_task(need, candidates, constants))})
     return out
 
