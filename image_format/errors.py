@@ -17,3 +17,7 @@ class EncodeError(ValueError):
 
 class ReadOnlyImage(ImageError):
     """A change was attempted on an image opened for reading only."""
+
+
+class DamagedImage(ImageError):
+    """LMDB found a page it cannot use (bit rot, a bad copy): the file is damaged."""

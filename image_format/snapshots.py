@@ -20,8 +20,9 @@ import time
 
 from . import canonical
 from .errors import ImageError
+from .files import sweep, temporary, unlink
 from .probe import probe
-from .store import Image, _unlink
+from .store import Image
 
 SUFFIX = ".snapshots"
 RESERVED = {"list", "restore", "delete", "take"}
@@ -50,12 +51,13 @@ def take(image_path: str, name: str, *, replace: bool = False) -> dict:
     if os.path.exists(target) and not replace:
         raise ImageError(f"snapshot {name} already exists (delete it first)")
     os.makedirs(folder(image_path), exist_ok=True)
-    tmp = f"{target}.tmp-{os.getpid()}"
+    sweep(folder(image_path))
+    tmp = temporary(target)
     image = Image(image_path, readonly=True)
     try:
-        _unlink(tmp)
+        unlink(tmp)
         with image.read() as txn:
-            image.env.copy(tmp, compact=True, txn=txn.raw)
+            image.copy_to(tmp, txn)
         _fsync(tmp)
         entry = {"name": name, "created": _now(), "size": os.path.getsize(tmp),
                  "digest": None, "image": os.path.abspath(image_path)}
@@ -65,9 +67,11 @@ def take(image_path: str, name: str, *, replace: bool = False) -> dict:
         return entry
     except OSError as exc:
         raise ImageError(f"cannot take snapshot {name}: {exc.strerror or exc}") from None
+    except ImageError as exc:
+        raise ImageError(f"cannot take snapshot {name}: {exc}") from None
     finally:
         image.close()
-        _unlink(tmp)
+        unlink(tmp)
 
 
 def entries(image_path: str) -> list[dict]:
@@ -117,7 +121,8 @@ def restore(image_path: str, name: str) -> dict:
     if not os.path.isfile(source):
         raise ImageError(f"no snapshot named {name}")
     probe(source)
-    tmp = f"{image_path}.restore-{os.getpid()}"
+    sweep(os.path.dirname(image_path), os.path.basename(image_path) + ".tmp-")
+    tmp = temporary(image_path)
     try:
         image = Image(image_path) if os.path.exists(image_path) else None
     except ImageError:
@@ -137,7 +142,7 @@ def restore(image_path: str, name: str) -> dict:
             writer.abort()
         if image is not None:
             image.close()
-        _unlink(tmp)
+        unlink(tmp)
     return {"name": name, "image": image_path}
 
 
@@ -146,7 +151,7 @@ def delete(image_path: str, name: str) -> None:
     if not os.path.exists(target):
         raise ImageError(f"no snapshot named {name}")
     os.unlink(target)
-    _unlink(target[: -len(".image")] + ".json")
+    unlink(target[: -len(".image")] + ".json")
 
 
 def _now() -> int:
@@ -155,12 +160,15 @@ def _now() -> int:
 
 
 def _write_json(path: str, data: dict) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    tmp = temporary(path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        unlink(tmp)
 
 
 def _fsync(path: str) -> None:

@@ -8,7 +8,8 @@ import lmdb
 
 from . import layout as L
 from .codec import decode, encode
-from .errors import ImageError, ReadOnlyImage
+from .errors import DamagedImage, ImageError, ReadOnlyImage
+from .files import reserve_lock, sweep, temporary, unlink
 from .probe import probe
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up; annotations are strings
@@ -67,10 +68,13 @@ class Txn:
             yield key, value
 
     def records(self) -> Iterator[tuple[bytes, bytes]]:
-        """Every record of every object, in key order."""
-        cur = self.raw.cursor(db=self.slots)
-        if cur.first():
-            yield from cur
+        """Every record of every object, in key order (a damaged B-tree raises
+        DamagedImage where the walk breaks)."""
+        return _walk(self.raw, self.slots)
+
+    def meta_records(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every metadata record, in key order."""
+        return _walk(self.raw, self.meta)
 
     def next_oid(self) -> int:
         oid = self.get_meta(L.K_NEXT_OID)
@@ -81,7 +85,7 @@ class Txn:
 
     def _check_write(self) -> None:
         if not self.write:
-            raise ReadOnlyImage("the image is open for reading only")
+            raise ReadOnlyImage("the image is read-only: this would change it")
 
 
 class Image:
@@ -90,8 +94,15 @@ class Image:
     def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = os.fspath(path)
         probe(self.path)
-        self.readonly = readonly or not os.access(self.path, os.W_OK)
+        self.readonly = readonly or not writable(self.path)
         self.env = self._open(create=False)
+        try:  # noqa: SIM105 - contextlib costs start-up time
+            # A process killed inside a read transaction keeps its reader slot; while
+            # any other process holds the image open those slots pile up (pinning old
+            # pages) until MDB_READERS_FULL. Every open clears the dead ones.
+            self.env.reader_check()
+        except lmdb.Error:
+            pass  # opened without a lock file: there is no reader table
         try:
             self._meta = self.env.open_db(L.META_DB, create=False)
             self._slots = self.env.open_db(L.SLOTS_DB, create=False)
@@ -114,7 +125,9 @@ class Image:
         path = os.fspath(path)
         if os.path.lexists(path):
             raise ImageError(f"{path}: already exists (remove it or choose another name)")
-        tmp = f"{path}.tmp-{os.getpid()}"
+        sweep(os.path.dirname(path), os.path.basename(path) + ".tmp-")
+        tmp = temporary(path)
+        reserve_lock(tmp, shown=path)
         try:
             env = lmdb.open(tmp, subdir=False, create=True, max_dbs=MAX_DBS, map_size=MIN_MAP)
         except lmdb.Error as exc:
@@ -132,12 +145,14 @@ class Image:
             os.rename(tmp, path)
         except BaseException:
             env.close()
-            _unlink(tmp)
+            unlink(tmp)
             raise
         finally:
-            _unlink(tmp + "-lock")
+            unlink(tmp + "-lock")
 
     def _open(self, create: bool) -> lmdb.Environment:
+        if not self.readonly:
+            reserve_lock(self.path)
         size = os.path.getsize(self.path)
         map_size = max(MIN_MAP, 1 << (2 * size).bit_length())
         try:
@@ -151,6 +166,10 @@ class Image:
                 readahead=False,
                 lock=True,
             )
+        except lmdb.ReadersFullError:
+            raise ImageError(f"{self.path}: every reader slot is taken (126 processes have "
+                             "it open, or died holding it while others still do); close "
+                             "the programs using it and try again") from None
         except lmdb.Error as exc:
             if self.readonly:
                 # A read-only file in a read-only directory cannot get a lock file;
@@ -205,6 +224,9 @@ class Image:
             except lmdb.MapFullError:
                 raw.abort()
                 self.env.set_mapsize(self.env.info()["map_size"] * 2)
+            except lmdb.Error as exc:
+                raw.abort()
+                raise lmdb_failure(self.path, exc) from None
             except BaseException:
                 raw.abort()
                 raise
@@ -219,6 +241,13 @@ class Image:
             except lmdb.ReadonlyError:
                 raise ReadOnlyImage(f"{self.path}: image is read-only") from None
         raise ImageError(f"{self.path}: the map keeps being resized; try again")
+
+    def copy_to(self, target: str, txn: Txn) -> None:
+        """A compact copy of the state `txn` sees, written to a new file `target`."""
+        try:
+            self.env.copy(target, compact=True, txn=txn.raw)
+        except lmdb.Error as exc:
+            raise ImageError(_reason(exc)) from None
 
     def close(self) -> None:
         self.env.close()
@@ -240,12 +269,39 @@ class _ReadContext:
         self.raw = self.image._begin(write=False)
         return Txn(self.raw, self.image._meta, self.image._slots, False)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> None:
         self.raw.abort()
+        if kind is not None and issubclass(kind, lmdb.Error):
+            raise lmdb_failure(self.image.path, exc) from None
 
 
-def _unlink(path: str) -> None:
-    try:  # noqa: SIM105 - contextlib costs ~4 ms of every command's start-up
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+def lmdb_failure(path: str, exc: BaseException) -> ImageError:
+    """An LMDB error as the one-line error a user sees; damage says how to look closer."""
+    reason = _reason(exc)
+    if isinstance(exc, lmdb.CorruptedError | lmdb.PageNotFoundError | lmdb.BadRslotError
+                  | lmdb.InvalidError | lmdb.BadValsizeError):
+        return DamagedImage(f"{path}: damaged image ({reason}); `proto verify` checks every "
+                            "record")
+    if isinstance(exc, lmdb.DiskError):
+        return ImageError(f"{path}: disk error: {reason}")
+    return ImageError(f"{path}: {reason}")
+
+
+def _walk(raw: lmdb.Transaction, db) -> Iterator[tuple[bytes, bytes]]:
+    cur = raw.cursor(db=db)
+    try:
+        if cur.first():
+            yield from cur
+    except lmdb.Error as exc:
+        raise DamagedImage(f"the B-tree is damaged: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """LMDB's message without the name of the C function that failed."""
+    return str(exc).split(": ", 1)[-1]
+
+
+def writable(path: str) -> bool:
+    """Whether proto may change the file. A file with no write bit is read-only even
+    to root (who could write it anyway): the mode is the owner's stated wish."""
+    return os.access(path, os.W_OK) and bool(os.stat(path).st_mode & 0o222)

@@ -130,9 +130,4 @@ def verify(image: str | None) -> check.Report:
             return str(exc)
         return None
 
-    img = Image(image_path(image), readonly=True)
-    try:
-        with img.read() as txn:
-            return check.check(txn, method_check)
-    finally:
-        img.close()
+    return check.check_file(image_path(image), method_check)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from image_format.errors import ReadOnlyImage
 from image_format.store import Image
 
 from .world.errors import UsageError
@@ -30,10 +31,18 @@ def run(path: str, work, *, write: bool = True, options: dict | None = None):
         return work(world)
 
     try:
-        if write:
+        if write and not image.readonly:
             return image.transact(in_world)
+        # A read-only image still answers every message that changes nothing; the
+        # first change raises ReadOnlyImage, and there is nothing to roll back.
         with image.read() as txn:
-            return in_world(txn)
+            try:
+                return in_world(txn)
+            except ReadOnlyImage:
+                if not write:
+                    raise
+                raise ReadOnlyImage(f"{path}: the image file is read-only and this would "
+                                    "change it") from None
     finally:
         image.close()
 
