@@ -43,6 +43,9 @@ class Dispatcher:
             if not hasattr(exc, "proto_where"):
                 exc.proto_where = self._where(entry[2], selector)
             raise
+        except SystemExit as exc:  # a method may not end the command (nor fake success)
+            raise ProtoError(f"{self._where(entry[2], selector)} tried to exit the process "
+                             f"(exit status {exc.code!r})") from None
         if type(result) in PLAIN:
             return result
         return self._checked(result, entry[2], selector)
