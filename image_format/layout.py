@@ -12,6 +12,8 @@ one point lookup, and a diff can walk two images in step.
 
 from __future__ import annotations
 
+from .errors import DecodeError
+
 FORMAT_NAME = b"proto-image"
 FORMAT_VERSION = 1
 
@@ -43,4 +45,13 @@ def slot_key(oid: int, name: str) -> bytes:
 
 def split_key(key: bytes) -> tuple[int, str]:
     """(oid, slot name); the name is '' for an object's header record."""
-    return int.from_bytes(key[:OID_BYTES], "big"), key[OID_BYTES:].decode("utf-8")
+    return int.from_bytes(key[:OID_BYTES], "big"), slot_name(key)
+
+
+def slot_name(key: bytes) -> str:
+    """The slot name in a record key; a damaged key is a DecodeError, like a damaged value."""
+    try:
+        return bytes(key[OID_BYTES:]).decode("utf-8")
+    except UnicodeDecodeError:
+        oid = int.from_bytes(key[:OID_BYTES], "big")
+        raise DecodeError(f"corrupt record: a slot name of @{oid} is not UTF-8") from None

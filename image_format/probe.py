@@ -55,6 +55,10 @@ def probe(path: str) -> None:
                 raise ImageError(f"{path}: corrupt image header (page size {psize})")
             f.seek(psize)
             second = f.read(_NEED)
+            # The size is read after the meta pages: a writer grows the file before it
+            # writes the meta page that counts the new pages, so this order never sees
+            # a committed page count larger than the file (the other order could).
+            size = os.fstat(f.fileno()).st_size
     except PermissionError:
         raise ImageError(f"{path}: permission denied") from None
     except OSError as exc:
@@ -63,8 +67,8 @@ def probe(path: str) -> None:
     if len(second) == len(head) and _u(second, _PAGE_HEADER, 4) == MAGIC:
         metas.append((_u(second, _TAIL_OFFSET, 8), _u(second, _TAIL_OFFSET + 8, 8)))
     last_pg, _txnid = max(metas, key=lambda m: m[1])
-    if (last_pg + 1) * psize > st.st_size:
+    if (last_pg + 1) * psize > size:
         raise ImageError(
-            f"{path}: truncated image ({st.st_size} bytes, its header needs "
+            f"{path}: truncated image ({size} bytes, its header needs "
             f"{(last_pg + 1) * psize})"
         )

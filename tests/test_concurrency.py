@@ -83,3 +83,24 @@ def test_eight_writers_lose_no_update_and_readers_never_see_a_torn_state(tmp_pat
         "sends_per_s": round(SENDS * COUNTERS / seconds, 1),
         "worst_send_s": round(max(w["worst_s"] for w in wrote), 3),
         "reads": sum(r["reads"] for r in seen)}))
+
+
+def test_opening_never_mistakes_a_growing_file_for_a_truncated_one(tmp_path):
+    """The header check read the file size, then the meta page: a commit in between
+    (new pages, then the meta counting them) made a whole image look truncated."""
+    from image_format.probe import probe
+
+    path = str(tmp_path / "grow.image")
+    session.create(path)
+    grower = subprocess.Popen([sys.executable, "-c", """
+import sys
+from image_format.store import Image
+with Image(sys.argv[1]) as image:
+    for i in range(400):
+        image.transact(lambda txn: txn.put(b"grow%06d" % i, b"x" * 9000))
+""", path], cwd=ROOT)
+    probes = 0
+    while grower.poll() is None:
+        probe(path)
+        probes += 1
+    assert grower.returncode == 0 and probes > 100

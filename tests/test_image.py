@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import lmdb
 import pytest
@@ -143,7 +144,7 @@ def test_read_only_file_answers_but_is_never_changed(world, image_path, cli):
     # Even root (who could write it) treats a file without write bits as read-only.
     os.chmod(image_path, 0o444)
     try:
-        before = open(image_path, "rb").read()
+        before = Path(image_path).read_bytes()
         code, out, _ = cli("inspect", "lobby")
         assert code == 0 and "genesis" in out
         code, out, _ = cli("send", "3", "+", "4")
@@ -152,6 +153,6 @@ def test_read_only_file_answers_but_is_never_changed(world, image_path, cli):
         assert code == 2 and "read-only" in err and err.count("\n") == 1
         code, _, err = cli("eval", "lobby addSlot: 'y' value: 1")
         assert code == 2 and "read-only" in err
-        assert open(image_path, "rb").read() == before
+        assert Path(image_path).read_bytes() == before
     finally:
         os.chmod(image_path, 0o644)

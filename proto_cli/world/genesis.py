@@ -30,7 +30,8 @@ TRAITS = ("object", "clonable", "number", "string", "bytes", "list", "map",
 
 
 # The learner's settings: `model` nil means the default model (see learn/modelfile.py).
-LEARNER_SETTINGS = {"model": None, "modelSha256": None, "maxAttempts": 3, "temperature": 0.0}
+LEARNER_SETTINGS = {"model": None, "modelSha256": None, "maxAttempts": 3, "temperature": 0.0,
+                    "verifySeconds": 20}
 
 
 def method_source(fn) -> str:

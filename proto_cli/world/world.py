@@ -92,7 +92,7 @@ class World(Dispatcher):
         """All slots of an object in name order (one range read; fills the slot cache)."""
         out = []
         for key, record in self.txn.object_range(obj.oid):
-            name = key[L.OID_BYTES :].decode("utf-8")
+            name = L.slot_name(key)
             if not name:
                 continue
             slot = obj._slots.get(name)
@@ -211,7 +211,7 @@ class World(Dispatcher):
         name = None
         for key, record in self.txn.object_range(self.roots["lobby"]):
             if record[1:] == wanted and chr(record[0]) in (DATA, CONSTANT):
-                name = key[L.OID_BYTES :].decode("utf-8")
+                name = L.slot_name(key)
                 if name != "lobby" or obj.oid == self.roots["lobby"]:
                     break
         self._names[obj.oid] = name
