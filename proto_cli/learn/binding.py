@@ -16,6 +16,9 @@ from .need import Need
 
 RUNTIME = "proto_cli.learn.runtime"
 OUT_SLACK = 64  # bytes past an out buffer's stated size
+#: Longest answer read as a proposal. The model stops at 256 tokens (~1 KiB); anything
+#: far longer is not a proposal, and must not grow the transcript or the next prompt.
+MAX_ANSWER = 16384
 
 
 class ProposalError(ValueError):
@@ -44,16 +47,23 @@ class Proposal:
 
     @classmethod
     def parse(cls, text: str, candidates: dict[str, Prototype], need: Need) -> Proposal:
+        if not isinstance(text, str):
+            raise ProposalError(f"the answer is not text but {type(text).__name__}")
+        if len(text) > MAX_ANSWER:
+            raise ProposalError(f"the answer is {len(text)} characters long; a proposal is "
+                                f"at most {MAX_ANSWER}")
         try:
             data = json.loads(text)
         except ValueError as exc:
             raise ProposalError(f"the answer is not JSON: {exc}") from None
+        except RecursionError:
+            raise ProposalError("the answer is not JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise ProposalError("the answer is not a JSON object")
         name = data.get("function")
         proto = candidates.get(name) if isinstance(name, str) else None
         if proto is None:
-            raise ProposalError(f"{name!r} is not one of the candidate functions")
+            raise ProposalError(f"{short(name)} is not one of the candidate functions")
         args = data.get("args")
         if not isinstance(args, list) or len(args) != len(proto.params):
             raise ProposalError(
@@ -64,7 +74,7 @@ class Proposal:
             if isinstance(source, bool) or not (
                 (isinstance(source, int) and accepts_constant(param)) or source in options
             ):
-                raise ProposalError(f"parameter {param.name} cannot take {source!r}")
+                raise ProposalError(f"parameter {param.name} cannot take {short(source)}")
         used = {argument_of(s) for s in args if not str(s).startswith("len(")}
         missing = [f"arg{i}" for i in range(1, len(need.args) + 1) if i not in used]
         if missing:
@@ -89,6 +99,13 @@ class Proposal:
         if not isinstance(expect, int | float | str | bool) and expect is not None:
             expect = None
         return cls(proto.name, list(args), out_size, inputs, expect)
+
+
+def short(value: object, limit: int = 80) -> str:
+    """A model-given value for an error message: its repr (control characters escaped),
+    cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _like(value: object, kind: str) -> object:

@@ -15,16 +15,26 @@ from .. import session
 from ..world.errors import ProtoError, UsageError
 from ..world.objects import METHOD
 from . import prompt as P
-from .binding import Proposal, ProposalError, binding_cdef, direct_proposal, method_source
+from .binding import (
+    MAX_ANSWER,
+    Proposal,
+    ProposalError,
+    binding_cdef,
+    direct_proposal,
+    method_source,
+)
 from .candidates import converters, rank
 from .elf import exported_functions
 from .headers import cache_dir, macros, prototypes
 from .hook import LearnRequest, bound_library, make_backend, settings
 from .libraries import resolve_library
 from .need import Need
-from .verify import Check, verify
+from .verify import Check, clean, verify
 
 RETRY_TEMPERATURE = 0.35
+#: Wall-clock (and CPU) seconds for one verification; an object (or the learner) with a
+#: `verifySeconds` slot holding a number in (0, 600] overrides it.
+VERIFY_SECONDS = 20.0
 
 
 class LearnFailed(ProtoError):
@@ -95,8 +105,9 @@ def exported(protos: list, library: str) -> list:
 
 
 def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
-                       progress=None) -> Learned:
-    """Ask, verify, feed failures back; a Learned or LearnFailed after `attempts`."""
+                       progress=None, wall_s: float = VERIFY_SECONDS) -> Learned:
+    """Ask, verify, feed failures back; a Learned or LearnFailed after `attempts`. Each
+    verification ends within `wall_s`, however the binding misbehaves."""
     by_name = {p.name: p for p in candidates}
     start = time.monotonic()
     transcript: list[dict] = []
@@ -106,7 +117,7 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
         source = method_source(need, proto, proposal)
         _say(progress, 1, 1, f"verifying {proto.name} in the sandbox")
         check = verify(source, binding_cdef(need, proto, proposal), need.library, proposal,
-                       list(need.args))
+                       list(need.args), wall_s)
         transcript.append({"proposal": proposal.to_dict(), "check": check.to_dict()})
         if check.ok:
             return Learned(need, proto.name, source, proposal, 1, time.monotonic() - start,
@@ -122,22 +133,24 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
         _say(progress, attempt, attempts, "asking the model")
         # Retries sample a little more freely, so a model stuck on one answer can leave it.
         answer = backend.complete(msgs, schema, temperature=RETRY_TEMPERATURE * (attempt - 1))
-        entry: dict = {"attempt": attempt, "answer": answer}
+        # What is kept of an answer (transcript, next prompt) is bounded whatever it was.
+        kept = answer[:MAX_ANSWER] if isinstance(answer, str) else repr(answer)[:MAX_ANSWER]
+        entry: dict = {"attempt": attempt, "answer": kept}
         transcript.append(entry)
-        repeated = answer in seen
-        seen.add(answer)
+        repeated = kept in seen
+        seen.add(kept)
         try:
             proposal = Proposal.parse(answer, by_name, need)
         except ProposalError as exc:
             last = f"proposal: {exc}"
             entry["check"] = {"ok": False, "kind": "proposal", "message": str(exc)}
-            msgs = msgs + P.correction(answer, last, repeated)
+            msgs = msgs + P.correction(kept, last, repeated)
             continue
         proto = by_name[proposal.function]
         source = method_source(need, proto, proposal)
         _say(progress, attempt, attempts, f"verifying {proto.name} in the sandbox")
         check = verify(source, binding_cdef(need, proto, proposal), need.library, proposal,
-                       list(need.args))
+                       list(need.args), wall_s)
         entry["check"] = check.to_dict()
         if check.ok:
             return Learned(need, proto.name, source, proposal, attempt,
@@ -145,7 +158,7 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
                            check, transcript)
         last = check.feedback()
         test_failed = proto.name if check.kind == "assertion" else ""
-        msgs = msgs + P.correction(answer, last, repeated, test_failed)
+        msgs = msgs + P.correction(kept, last, repeated, test_failed)
         failures[proto.name] = failures.get(proto.name, 0) + 1
         if (repeated or failures[proto.name] >= 2) and len(by_name) > 1:
             # A function that keeps failing leaves the schema: the next answer must differ.
@@ -153,6 +166,13 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
             by_name = {p.name: p for p in candidates}
             schema = P.schema(need, candidates)
     raise _failed(need, transcript, last)
+
+
+def verify_seconds(value: object) -> float:
+    """The verification budget a `verifySeconds` slot asks for, or the default."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 600:
+        return float(value)
+    return VERIFY_SECONDS
 
 
 def _say(progress, attempt: int, total: int, what: str) -> None:
@@ -166,17 +186,20 @@ def _failed(need: Need, transcript: list[dict], last: str) -> LearnFailed:
     tries = len(transcript)
     return LearnFailed(
         f"could not learn {need.selector} from {need.header} after {tries} attempt(s): "
-        f"{last}{where}"
+        f"{clean(last)}{where}"
     )
 
 
 def save_transcript(need: Need, transcript: list[dict]) -> str | None:
+    """A new file per failed learn: two failing in the same second (or two processes)
+    must not overwrite the transcript the other one's error line points to."""
     folder = os.path.join(cache_dir(), "transcripts")
-    name = f"{int(time.time())}-{''.join(c if c.isalnum() else '_' for c in need.selector)}.json"
+    stem = "".join(c if c.isascii() and c.isalnum() else "_" for c in need.selector)[:80]
+    name = f"{int(time.time())}-{stem}-{os.urandom(3).hex()}.json"
     try:
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, name)
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, "x", encoding="utf-8") as f:
             json.dump({"selector": need.selector, "header": need.header,
                        "library": need.library, "attempts": transcript}, f, indent=1,
                       default=repr)
@@ -209,7 +232,8 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
                           f"for {need.selector}")
     attempts = conf.get("maxAttempts")
     attempts = attempts if isinstance(attempts, int) and 0 < attempts <= 20 else 3
-    learned = propose_and_verify(need, candidates, backend, attempts, progress)
+    learned = propose_and_verify(need, candidates, backend, attempts, progress,
+                                 verify_seconds(conf.get("verifySeconds")))
     if review is not None and not review(learned):
         raise LearnFailed(f"the binding for {need.selector} was not accepted at review")
     install(path, request, learned)

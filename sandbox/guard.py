@@ -1,0 +1,236 @@
+"""A seccomp filter a sandboxed program installs on itself before it runs untrusted native code.
+
+Why: the sandbox hides the host, so a C call that would change it (run `rm`,
+connect to a port, truncate a file, signal a process, set the hostname) merely
+*fails* inside, and a test can expect that failure and pass. A binding that passes
+is then run unsandboxed, in the user's process, with the user's arguments. So
+these calls must not fail quietly during verification: the filter kills the
+process with SIGSYS, which the verifier reports as ``forbidden``. What is left
+allowed is what a computation needs: memory, reading files, time, randomness,
+threads, writing to stdout/stderr, signals to itself.
+
+Killed (SIGSYS, the whole process), by group:
+
+process   fork, vfork, clone without CLONE_THREAD (threads stay allowed), execve(at)
+network   socket() of any family but AF_UNIX
+files     creating, writing, truncating, renaming, linking, removing or re-moding files:
+          open/openat with a write flag (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND),
+          creat, truncate, unlink, rename, mkdir, chmod, chown, utimes, xattrs...
+fds       writes to any descriptor but stdout, stderr and the ones the caller allows
+          (write, pwrite, writev...), ftruncate, fallocate, dup2/dup3, splice, sendfile
+          (a descriptor number means something else on the host: the image, a socket)
+others    signals to another process (kill, tgkill... unless to itself), ptrace,
+          process_vm_*, priorities and limits of another process, System V and POSIX
+          IPC objects (they outlive the process)
+system    mount, reboot, sethostname, settimeofday, modules, keyrings, chroot, chdir...
+abi       any other system-call ABI than the native one (i386, x32)
+
+Answered ENOSYS: clone3, io_uring_setup and openat2, whose arguments a filter cannot
+read (glibc falls back to clone and openat, which it can).
+
+Standard library only (ctypes): the file is copied into the sandbox and imported
+there. Linux on x86_64 or aarch64; elsewhere ``install`` raises GuardUnavailable.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import struct
+
+# BPF opcodes (linux/filter.h) and seccomp return values (linux/seccomp.h)
+_LD_W_ABS = 0x20
+_JEQ = 0x15
+_JGE = 0x35
+_JSET = 0x45
+_RET = 0x06
+RET_KILL_PROCESS = 0x80000000
+RET_ERRNO = 0x00050000
+RET_ALLOW = 0x7FFF0000
+ENOSYS = 38
+CLONE_THREAD = 0x00010000
+AF_UNIX = 1
+WRITE_FLAGS = 0o1 | 0o2 | 0o100 | 0o1000 | 0o2000  # O_WRONLY O_RDWR O_CREAT O_TRUNC O_APPEND
+X32_BIT = 0x40000000
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+# offsets in struct seccomp_data: nr, arch, ip, args[6] (little-endian low words)
+_NR, _ARCH = 0, 4
+
+
+def _arg(i: int) -> int:
+    return 16 + 8 * i
+
+
+#: The calls the filter kills outright, by group (those an architecture lacks are skipped).
+KILLED: dict[str, tuple[str, ...]] = {
+    "process": ("fork", "vfork", "execve", "execveat"),
+    "files": ("creat", "truncate", "rename", "renameat", "renameat2", "mkdir", "mkdirat",
+              "rmdir", "link", "linkat", "symlink", "symlinkat", "unlink", "unlinkat", "chmod",
+              "fchmodat", "fchmodat2", "chown", "lchown", "fchownat", "mknod", "mknodat",
+              "utime", "utimes", "futimesat", "utimensat", "setxattr", "lsetxattr",
+              "removexattr", "lremovexattr"),
+    "fds": ("ftruncate", "fallocate", "fchmod", "fchown", "fsetxattr", "fremovexattr",
+            "flock", "dup2", "dup3", "sendfile", "copy_file_range", "splice", "tee",
+            "vmsplice"),
+    "others": ("shmget", "shmctl", "shmat", "msgget", "msgsnd", "msgctl", "semget", "semop",
+               "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "pidfd_open",
+               "pidfd_send_signal", "ptrace", "process_vm_writev", "process_vm_readv"),
+    "system": ("sethostname", "setdomainname", "reboot", "acct", "mount", "umount2",
+               "pivot_root", "swapon", "swapoff", "settimeofday", "clock_settime",
+               "clock_adjtime", "adjtimex", "init_module", "finit_module", "delete_module",
+               "kexec_load", "kexec_file_load", "syslog", "quotactl", "quotactl_fd", "unshare",
+               "setns", "chroot", "chdir", "fchdir", "bpf", "keyctl", "add_key", "request_key",
+               "ioperm", "iopl", "vhangup", "fsopen", "fsmount", "fsconfig", "move_mount",
+               "open_tree", "mount_setattr", "fanotify_init", "name_to_handle_at",
+               "open_by_handle_at", "lookup_dcookie"),
+}
+ENOSYS_CALLS = ("clone3", "io_uring_setup", "openat2")
+#: name -> index of the open flags
+OPENS = {"open": 1, "openat": 2}
+WRITES = ("write", "pwrite64", "writev", "pwritev", "pwritev2")
+#: name -> index of the pid argument that must be this process
+SELF_ONLY = {"kill": 0, "tkill": 0, "tgkill": 0, "rt_sigqueueinfo": 0, "rt_tgsigqueueinfo": 0}
+#: name -> index of the pid argument that must be 0 (this process) or this process
+SELF_OR_ZERO = {"setpriority": 1, "sched_setaffinity": 0, "sched_setscheduler": 0,
+                "sched_setparam": 0, "sched_setattr": 0, "ioprio_set": 1, "prlimit64": 0,
+                "migrate_pages": 0, "move_pages": 0}
+
+# System-call numbers, from asm/unistd_64.h (x86_64) and asm-generic/unistd.h (aarch64).
+_X86_64 = dict(
+    fork=57, vfork=58, execve=59, execveat=322, creat=85, truncate=76, rename=82,
+    renameat=264, renameat2=316, mkdir=83, mkdirat=258, rmdir=84, link=86, linkat=265,
+    symlink=88, symlinkat=266, unlink=87, unlinkat=263, chmod=90, fchmodat=268, fchmodat2=452,
+    chown=92, lchown=94, fchownat=260, mknod=133, mknodat=259, utime=132, utimes=235,
+    futimesat=261, utimensat=280, setxattr=188, lsetxattr=189, removexattr=197,
+    lremovexattr=198, ftruncate=77, fallocate=285, fchmod=91, fchown=93, fsetxattr=190,
+    fremovexattr=199, flock=73, dup2=33, dup3=292, sendfile=40, copy_file_range=326,
+    splice=275, tee=276, vmsplice=278, shmget=29, shmctl=31, shmat=30, msgget=68, msgsnd=69,
+    msgctl=71, semget=64, semop=65, semtimedop=220, semctl=66, mq_open=240, mq_unlink=241,
+    mq_timedsend=242, pidfd_open=434, pidfd_send_signal=424, ptrace=101,
+    process_vm_writev=311, process_vm_readv=310, sethostname=170, setdomainname=171,
+    reboot=169, acct=163, mount=165, umount2=166, pivot_root=155, swapon=167, swapoff=168,
+    settimeofday=164, clock_settime=227, clock_adjtime=305, adjtimex=159, init_module=175,
+    finit_module=313, delete_module=176, kexec_load=246, kexec_file_load=320, syslog=103,
+    quotactl=179, quotactl_fd=443, unshare=272, setns=308, chroot=161, chdir=80, fchdir=81,
+    bpf=321, keyctl=250, add_key=248, request_key=249, ioperm=173, iopl=172, vhangup=153,
+    fsopen=430, fsmount=432, fsconfig=431, move_mount=429, open_tree=428, mount_setattr=442,
+    fanotify_init=300, name_to_handle_at=303, open_by_handle_at=304, lookup_dcookie=212,
+    clone=56, clone3=435, socket=41, io_uring_setup=425, openat2=437, open=2, openat=257,
+    write=1, pwrite64=18, writev=20, pwritev=296, pwritev2=328, kill=62, tkill=200,
+    tgkill=234, rt_sigqueueinfo=129, rt_tgsigqueueinfo=297, setpriority=141,
+    sched_setaffinity=203, sched_setscheduler=144, sched_setparam=142, sched_setattr=314,
+    ioprio_set=251, prlimit64=302, migrate_pages=256, move_pages=279,
+)
+_AARCH64 = dict(
+    execve=221, execveat=281, truncate=45, renameat=38, renameat2=276, mkdirat=34, linkat=37,
+    symlinkat=36, unlinkat=35, fchmodat=53, fchmodat2=452, fchownat=54, mknodat=33,
+    utimensat=88, setxattr=5, lsetxattr=6, removexattr=14, lremovexattr=15, ftruncate=46,
+    fallocate=47, fchmod=52, fchown=55, fsetxattr=7, fremovexattr=16, flock=32, dup3=24,
+    sendfile=71, copy_file_range=285, splice=76, tee=77, vmsplice=75, shmget=194, shmctl=195,
+    shmat=196, msgget=186, msgsnd=189, msgctl=187, semget=190, semop=193, semtimedop=192,
+    semctl=191, mq_open=180, mq_unlink=181, mq_timedsend=182, pidfd_open=434,
+    pidfd_send_signal=424, ptrace=117, process_vm_writev=271, process_vm_readv=270,
+    sethostname=161, setdomainname=162, reboot=142, acct=89, mount=40, umount2=39,
+    pivot_root=41, swapon=224, swapoff=225, settimeofday=170, clock_settime=112,
+    clock_adjtime=266, adjtimex=171, init_module=105, finit_module=273, delete_module=106,
+    kexec_load=104, kexec_file_load=294, syslog=116, quotactl=60, quotactl_fd=443,
+    unshare=97, setns=268, chroot=51, chdir=49, fchdir=50, bpf=280, keyctl=219, add_key=217,
+    request_key=218, vhangup=58, fsopen=430, fsmount=432, fsconfig=431, move_mount=429,
+    open_tree=428, mount_setattr=442, fanotify_init=262, name_to_handle_at=264,
+    open_by_handle_at=265, lookup_dcookie=18, clone=220, clone3=435, socket=198,
+    io_uring_setup=425, openat2=437, openat=56, write=64, pwrite64=68, writev=66, pwritev=70,
+    pwritev2=287, kill=129, tkill=130, tgkill=131, rt_sigqueueinfo=138,
+    rt_tgsigqueueinfo=240, setpriority=140, sched_setaffinity=122, sched_setscheduler=119,
+    sched_setparam=118, sched_setattr=274, ioprio_set=30, prlimit64=261, migrate_pages=238,
+    move_pages=239,
+)
+#: machine -> (AUDIT_ARCH value, system-call numbers)
+ARCHES: dict[str, tuple[int, dict[str, int]]] = {
+    "x86_64": (0xC000003E, _X86_64),
+    "aarch64": (0xC00000B7, _AARCH64),
+}
+
+
+class GuardUnavailable(RuntimeError):
+    """This machine or kernel cannot install the filter; the message says why."""
+
+
+def program(machine: str | None = None, pid: int | None = None,
+            write_fds: tuple[int, ...] = (1, 2)) -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jt, jf, k) instructions for ``machine`` (default: this one),
+    letting ``pid`` (default: this process) signal itself and ``write_fds`` be written."""
+    machine = machine or platform.machine()
+    if machine not in ARCHES:
+        raise GuardUnavailable(f"no system-call guard for {machine} (x86_64 and aarch64 only)")
+    arch, nrs = ARCHES[machine]
+    pid = os.getpid() if pid is None else pid
+    # Assembled with labels (forward jumps only, as BPF requires), then resolved.
+    code: list[tuple] = [(_LD_W_ABS, 0, 0, _ARCH), (_JEQ, 0, "kill", arch),
+                         (_LD_W_ABS, 0, 0, _NR)]
+    if machine == "x86_64":
+        code.append((_JGE, "kill", 0, X32_BIT))
+    code += [(_JEQ, "kill", 0, nrs[n]) for group in KILLED.values() for n in group if n in nrs]
+    code += [(_JEQ, "enosys", 0, nrs[n]) for n in ENOSYS_CALLS]
+    code += [(_JEQ, "clone", 0, nrs["clone"]), (_JEQ, "socket", 0, nrs["socket"])]
+    code += [(_JEQ, f"open{i}", 0, nrs[n]) for n, i in OPENS.items() if n in nrs]
+    code += [(_JEQ, "write", 0, nrs[n]) for n in WRITES]
+    code += [(_JEQ, f"self{i}", 0, nrs[n]) for n, i in SELF_ONLY.items()]
+    code += [(_JEQ, f"zero{i}", 0, nrs[n]) for n, i in SELF_OR_ZERO.items()]
+    code += [
+        (_RET, 0, 0, RET_ALLOW),
+        ("clone",), (_LD_W_ABS, 0, 0, _arg(0)), (_JSET, "allow", "kill", CLONE_THREAD),
+        ("socket",), (_LD_W_ABS, 0, 0, _arg(0)), (_JEQ, "allow", "kill", AF_UNIX),
+        ("open1",), (_LD_W_ABS, 0, 0, _arg(1)), (_JSET, "kill", "allow", WRITE_FLAGS),
+        ("open2",), (_LD_W_ABS, 0, 0, _arg(2)), (_JSET, "kill", "allow", WRITE_FLAGS),
+        ("write",), (_LD_W_ABS, 0, 0, _arg(0)),
+        *[(_JEQ, "allow", 0, fd) for fd in write_fds], (_RET, 0, 0, RET_KILL_PROCESS),
+        ("self0",), (_LD_W_ABS, 0, 0, _arg(0)), (_JEQ, "allow", "kill", pid),
+        ("zero0",), (_LD_W_ABS, 0, 0, _arg(0)), (_JEQ, "allow", 0, 0),
+        (_JEQ, "allow", "kill", pid),
+        ("zero1",), (_LD_W_ABS, 0, 0, _arg(1)), (_JEQ, "allow", 0, 0),
+        (_JEQ, "allow", "kill", pid),
+        ("allow",), (_RET, 0, 0, RET_ALLOW),
+        ("enosys",), (_RET, 0, 0, RET_ERRNO | ENOSYS),
+        ("kill",), (_RET, 0, 0, RET_KILL_PROCESS),
+    ]
+    labels: dict[str, int] = {}
+    body: list[tuple] = []
+    for item in code:
+        if len(item) == 1:
+            labels[item[0]] = len(body)
+        else:
+            body.append(item)
+
+    def rel(target: int | str, at: int) -> int:
+        jump = labels[target] - at - 1 if isinstance(target, str) else target
+        if not 0 <= jump <= 255:
+            raise GuardUnavailable(f"filter jump out of range ({jump}): the program is too long")
+        return jump
+
+    return [(op, rel(jt, at), rel(jf, at), k) for at, (op, jt, jf, k) in enumerate(body)]
+
+
+def install(write_fds: tuple[int, ...] = (1, 2)) -> None:
+    """Apply the filter to this process and everything it starts; irreversible.
+    Only stdout, stderr and ``write_fds`` stay writable."""
+    import ctypes
+
+    instructions = program(write_fds=tuple(dict.fromkeys((1, 2, *write_fds))))
+    raw = b"".join(struct.pack("<HBBI", *ins) for ins in instructions)
+    buf = ctypes.create_string_buffer(raw, len(raw))
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = Prog(len(instructions), ctypes.cast(buf, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.restype = ctypes.c_int
+    ulong = ctypes.c_ulong
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, ulong(1), ulong(0), ulong(0), ulong(0)) != 0:
+        raise GuardUnavailable(f"prctl(NO_NEW_PRIVS) failed: errno {ctypes.get_errno()}")
+    if libc.prctl(PR_SET_SECCOMP, ulong(SECCOMP_MODE_FILTER), ctypes.byref(prog), ulong(0),
+                  ulong(0)) != 0:
+        raise GuardUnavailable(f"seccomp filter refused by the kernel: errno "
+                               f"{ctypes.get_errno()}")
