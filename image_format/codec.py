@@ -27,6 +27,7 @@ from .errors import DecodeError, EncodeError
 # every `proto send` pays, and floats are rare in slots.
 MappingProxyType = type(type.__dict__)
 MAX_DEPTH = 64
+MAX_OID = (1 << 64) - 1  # object ids are 8-byte keys (layout.OID_BYTES)
 
 
 def _f64():
@@ -77,10 +78,29 @@ class Pickled:
 
 
 def _varint(n: int, out: bytearray) -> None:
+    if n >> 64:
+        _long_varint(n, out)
+        return
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
+
+
+def _long_varint(n: int, out: bytearray) -> None:
+    """A big int's varint in linear time (`n >>= 7` on a huge int is quadratic).
+
+    Its bytes are taken 7 at a time: 56 bits, exactly eight 7-bit groups.
+    """
+    groups = (n.bit_length() + 6) // 7
+    raw = n.to_bytes((groups + 7) // 8 * 7, "little")
+    data = bytearray()
+    for i in range(0, len(raw), 7):
+        chunk = int.from_bytes(raw[i : i + 7], "little")
+        data += bytes(((chunk >> s) & 0x7F) | 0x80 for s in range(0, 56, 7))
+    del data[groups:]
+    data[-1] &= 0x7F
+    out += data
 
 
 def _encode(value: object, out: bytearray, depth: int, ref_of) -> None:
@@ -108,6 +128,8 @@ def _encode(value: object, out: bytearray, depth: int, ref_of) -> None:
         _varint(len(data), out)
         out += data
     elif t is Ref:
+        if type(value.oid) is not int or not 0 <= value.oid <= MAX_OID:
+            raise EncodeError(f"object id {value.oid!r} is out of range")
         out += b"r"
         _varint(value.oid, out)
     elif t is Pickled:
@@ -162,8 +184,28 @@ class _Reader:
                 self.pos = pos
                 return n
             shift += 7
-            if shift > 64 * 7:
-                raise DecodeError("varint too long")
+            if shift > 63:
+                return self.long_varint()
+
+    def long_varint(self) -> int:
+        """A varint of any length (a big int) in linear time; the buffer bounds it."""
+        buf, start = self.buf, self.pos
+        end = start
+        while True:
+            if end >= len(buf):
+                raise DecodeError("truncated value")
+            if buf[end] < 0x80:
+                break
+            end += 1
+        self.pos = end + 1
+        groups = bytes(buf[start : end + 1])
+        raw = bytearray()
+        for i in range(0, len(groups), 8):
+            chunk = 0
+            for k, byte in enumerate(groups[i : i + 8]):
+                chunk |= (byte & 0x7F) << (7 * k)
+            raw += chunk.to_bytes(7, "little")
+        return int.from_bytes(raw, "little")
 
     def take(self, n: int) -> bytes:
         end = self.pos + n
@@ -183,7 +225,7 @@ class _Reader:
             return (z >> 1) if not z & 1 else -((z + 1) >> 1)
         if tag == 0x73:  # s
             try:
-                return self.take(self.varint()).decode("utf-8", "surrogatepass")
+                return str(self.take(self.varint()), "utf-8", "surrogatepass")  # any buffer
             except UnicodeDecodeError as exc:
                 raise DecodeError("invalid UTF-8 in a string") from exc
         if tag == 0x4E:  # N
@@ -198,6 +240,8 @@ class _Reader:
             return bytes(self.take(self.varint()))
         if tag == 0x72:  # r
             oid = self.varint()
+            if oid > MAX_OID:
+                raise DecodeError("object id out of range")
             return self.ref(oid) if self.ref is not None else Ref(oid)
         if tag == 0x44:  # D
             return Pickled(bytes(self.take(self.varint())))

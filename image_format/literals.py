@@ -2,6 +2,7 @@
 
     nil true false      42  -7      2.5  float(inf)  float(nan)
     "text"  (JSON string escapes)   x"00ff"  (bytes, hex)
+    0x1f...  -0x1f...   (an int too long for decimal: more than 14000 bits)
     [1, "a", @12]       (list)      {"k": 1, 2: [3]}  (map, stored order kept)
     @12                 (a reference to object 12)
     pickled x"80..."    (an opaque dill record: carried, never loaded)
@@ -37,7 +38,9 @@ def _write(value: object, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif t is int:
-        out.append(str(value))
+        # Python will not print ints past ~4300 digits in decimal; hex has no limit.
+        out.append(str(value) if value.bit_length() <= _DECIMAL_BITS
+                   else ("-" if value < 0 else "") + f"0x{abs(value):x}")
     elif t is float:
         out.append(repr(value) if value == value and value not in (_INF, -_INF)
                    else f"float({value!r})")
@@ -70,6 +73,8 @@ def _write(value: object, out: list[str]) -> None:
 
 
 _INF = float("inf")
+_DECIMAL_BITS = 14000  # < 4300 decimal digits, Python's default int_max_str_digits
+MAX_OID = (1 << 64) - 1
 
 
 def _string(text: str) -> str:
@@ -86,7 +91,7 @@ def read(text: str) -> object:
     value, end = read_prefix(text, 0)
     end = _skip(text, end)
     if end != len(text):
-        raise LiteralError(f"unexpected {text[end:end + 12]!r} after a value")
+        raise LiteralError(f"unexpected {_excerpt(text[end:], 12)} after a value")
     return value
 
 
@@ -103,6 +108,8 @@ def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
         end = _digits_end(text, pos + 1)
         if end == pos + 1:
             raise LiteralError("@ must be followed by an object id")
+        if end - pos > 21 or int(text[pos + 1:end]) > MAX_OID:
+            raise LiteralError(f"object id {_excerpt(text[pos + 1:end])} is out of range")
         return Ref(int(text[pos + 1:end])), end
     if ch == "[":
         items = []
@@ -134,6 +141,8 @@ def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
             pos = _expect(text, pos, ",")
     if text.startswith('x"', pos):
         end = text.find('"', pos + 2)
+        if end < 0:
+            raise LiteralError("bytes x\"...\" are not closed")
         try:
             return bytes.fromhex(text[pos + 2:end]), end + 1
         except ValueError:
@@ -146,9 +155,9 @@ def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
         return Pickled(data), end
     if text.startswith("float(", pos):
         end = text.find(")", pos)
-        word = text[pos + 6:end]
+        word = text[pos + 6:end] if end >= 0 else ""
         if word not in ("inf", "-inf", "nan"):
-            raise LiteralError(f"float({word}) is not a value")
+            raise LiteralError(f"float({_excerpt(word)}) is not a value")
         return float(word), end + 1
     return _read_number(text, pos)
 
@@ -172,20 +181,39 @@ def _read_string(text: str, pos: int) -> tuple[str, int]:
 
 
 def _read_number(text: str, pos: int) -> tuple[int | float, int]:
+    hex_at = pos + (text.startswith("-", pos))
+    if text.startswith("0x", hex_at):
+        end = hex_at + 2
+        while end < len(text) and text[end] in _HEX:
+            end += 1
+        if end == hex_at + 2:
+            raise LiteralError(f"{_excerpt(text[pos:end + 1])} is not a value")
+        return int(text[pos:end], 16), end
     end = pos
-    while end < len(text) and (text[end].isdigit() or text[end] in "+-.eE"):
+    while end < len(text) and (text[end] in _ASCII_DIGITS or text[end] in "+-.eE"):
         end += 1
     word = text[pos:end]
     try:
         if word.lstrip("-").isdigit():
+            if len(word) > 4300:
+                raise LiteralError(f"{_excerpt(word)}: more than 4300 digits (write it 0x...)")
             return int(word), end
         return float(word), end
     except ValueError:
-        raise LiteralError(f"{word or text[pos:pos + 12]!r} is not a value") from None
+        raise LiteralError(f"{_excerpt(word or text[pos:pos + 12])} is not a value") from None
+
+
+_ASCII_DIGITS = "0123456789"
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _excerpt(text: str, limit: int = 24) -> str:
+    """Quoted, cut short: an error about a huge token stays readable."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def _digits_end(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos].isdigit():
+    while pos < len(text) and text[pos] in _ASCII_DIGITS:
         pos += 1
     return pos
 

@@ -40,5 +40,6 @@ def report(exc: BaseException) -> int:
 
 
 def _say(text: str) -> None:
-    text = " ".join(text.split("\n"))
+    """One line, whatever the message quotes: \\r, \\x85 or U+2028 would start another."""
+    text = " ".join(text.splitlines())
     print(f"proto: {text}", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
+        _tolerate_surrogates()
         from .fastpath import try_send
 
         parsed = try_send(argv)
@@ -30,6 +31,32 @@ def main(argv: list[str] | None = None) -> int:
         from .errors import report
 
         return report(exc)
+
+
+_REPLACEABLE = ("strict", "surrogateescape")  # a handler someone chose stays
+
+
+def _tolerate_surrogates() -> None:
+    """Print any str a command answers: argv bytes that are not UTF-8 arrive as lone
+    surrogates, and a strict stdout would fail only after the work had committed."""
+    import codecs
+    import io
+
+    codecs.register_error("proto-surrogates", _escape_surrogates)
+    if isinstance(sys.stdout, io.TextIOWrapper) and sys.stdout.errors in _REPLACEABLE:
+        sys.stdout.reconfigure(errors="proto-surrogates")
+    if isinstance(sys.stdin, io.TextIOWrapper) and sys.stdin.errors == "strict":
+        sys.stdin.reconfigure(errors="surrogateescape")  # `proto eval -` of any bytes
+
+
+def _escape_surrogates(exc: UnicodeError) -> tuple:
+    """Bytes that came in undecodable go out unchanged; anything else unencodable as \\u."""
+    import codecs
+
+    try:
+        return codecs.lookup_error("surrogateescape")(exc)
+    except UnicodeError:
+        return codecs.backslashreplace_errors(exc)
 
 
 def _run_app(argv: list[str]) -> int:

@@ -52,7 +52,11 @@ def build(recipe: str, output: str, *, use_cache: bool = True, tag: str | None =
         raise UsageError(f"{recipe}: not UTF-8 text") from None
     steps = parse(text, os.path.basename(recipe) or recipe)
     folder = os.path.dirname(os.path.abspath(recipe))
-    lock = Lock(os.path.abspath(recipe) + ".lock")
+    lock_path = os.path.abspath(recipe) + ".lock"
+    try:
+        lock = Lock(lock_path)
+    except RecursionError:  # json.load of `[[[[...`: Lock catches only OSError, ValueError
+        raise UsageError(f"{lock_path}: unreadable lock file: nested too deeply") from None
     ctx = Context(folder, lock, relearn=relearn, model=model, progress=progress)
     out_dir = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(out_dir):
@@ -149,7 +153,10 @@ def _start(step: Step, path: str, ctx: Context) -> None:
             raise step.error(f"FROM {base}: the tag's image is no longer in the cache "
                              "(build it again)")
     shutil.copyfile(source, path)
-    Image(path, readonly=True).close()  # a file that is not a proto image fails here
+    try:
+        Image(path, readonly=True).close()  # a file that is not a proto image fails here
+    except ImageError as exc:  # named as written, not as the working copy in a temp folder
+        raise step.error(str(exc).replace(path, base)) from None
 
 
 def _digest(path: str) -> str:

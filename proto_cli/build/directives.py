@@ -9,6 +9,7 @@ directive that learns, and it replays `Squeakerfile.lock` when it can.
 from __future__ import annotations
 
 import os
+import stat
 
 from .. import session
 from ..world.errors import UsageError
@@ -34,11 +35,21 @@ class Context:
         return name if os.path.isabs(name) else os.path.join(self.folder, name)
 
     def read(self, step: Step, name: str) -> bytes:
+        """A regular file's bytes: a FIFO would block the build, /dev/zero never end."""
         try:
-            with open(self.path(name), "rb") as f:
-                return f.read()
+            fd = os.open(self.path(name), os.O_RDONLY | os.O_NONBLOCK)
         except OSError as exc:
             raise step.error(f"cannot read {name}: {exc.strerror or exc}") from None
+        except ValueError:  # an embedded NUL
+            raise step.error(f"cannot read {name!r}: not a file name") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise step.error(f"cannot read {name}: not a regular file")
+        with os.fdopen(fd, "rb") as f:
+            try:
+                return f.read()
+            except OSError as exc:
+                raise step.error(f"cannot read {name}: {exc.strerror or exc}") from None
 
 
 def files_read(step: Step) -> list[str]:

@@ -82,16 +82,20 @@ def parse(text: str, source: str = "Squeakerfile") -> list[Step]:
         if not stripped or stripped.startswith("#"):
             continue
         logical = raw.rstrip()
-        while logical.endswith("\\"):
-            if i >= len(lines):
-                raise RecipeError(f"{source}:{start + 1}:{len(logical)}: "
-                                  "a continued line has nothing after it")
-            logical = logical[:-1] + " " + lines[i].strip()
-            i += 1
+        if logical.endswith("\\"):  # joined once at the end: no quadratic re-copying
+            pieces = []
+            while logical.endswith("\\"):
+                pieces.append(logical[:-1])
+                if i >= len(lines):
+                    raise RecipeError(f"{source}:{start + 1}:{len(' '.join(pieces)) + 1}: "
+                                      "a continued line has nothing after it")
+                logical = lines[i].strip()
+                i += 1
+            logical = " ".join([*pieces, logical])
         column = len(logical) - len(logical.lstrip()) + 1
         words = logical.split()
         body = None
-        if words[-1].startswith("<<"):
+        if words and words[-1].startswith("<<"):
             marker = words[-1][2:].strip("'\"")
             if not marker:
                 raise RecipeError(f"{source}:{start + 1}:{logical.rfind('<<') + 1}: "
@@ -106,6 +110,8 @@ def parse(text: str, source: str = "Squeakerfile") -> list[Step]:
             i = end + 1
             words = words[:-1]
             logical = logical[: logical.rfind("<<")].rstrip()
+        if not words:  # a lone backslash before a blank line, or a bare <<EOF
+            raise RecipeError(f"{source}:{start + 1}:{column}: a directive is missing")
         directive = words[0]
         if directive.upper() != directive or directive not in DIRECTIVES:
             raise RecipeError(f"{source}:{start + 1}:{column}: unknown directive "

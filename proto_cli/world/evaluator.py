@@ -31,6 +31,8 @@ class Evaluator:
     def eval(self, node: Node, scope: dict) -> object:
         t = type(node)
         if t is Send:
+            if type(node.receiver) is Send:
+                return self.chain(node, scope)
             receiver = self.eval(node.receiver, scope)
             args = tuple(self.eval(a, scope) for a in node.args)
             return self.world.send(receiver, node.selector, args)
@@ -54,6 +56,18 @@ class Evaluator:
         if t is Brace:
             return tuple(self.eval(item, scope) for item in node.items)
         raise TypeError(f"unknown node {t.__name__}")
+
+    def chain(self, node: Send, scope: dict) -> object:
+        """`a b c + d ...` in a loop: a long chain must not cost one Python frame per send."""
+        links = []
+        while type(node) is Send:
+            links.append(node)
+            node = node.receiver
+        value = self.eval(node, scope)
+        send = self.world.send
+        for link in reversed(links):
+            value = send(value, link.selector, tuple(self.eval(a, scope) for a in link.args))
+        return value
 
     def name(self, name: str, scope: dict) -> object:
         if name in scope:

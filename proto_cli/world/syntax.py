@@ -19,6 +19,11 @@ LPAREN, RPAREN, LBRACK, RBRACK, LBRACE, RBRACE, PERIOD, SEMI, COLON, EOF = range
 _PUNCT = {"(": LPAREN, ")": RPAREN, "[": LBRACK, "]": RBRACK, "{": LBRACE, "}": RBRACE,
           ".": PERIOD, ";": SEMI}
 LITERAL_NAMES = {"nil": None, "true": True, "false": False}
+# Deeper nesting is a syntax error, not a RecursionError: each level costs the
+# recursive-descent parser ~8 Python frames and the evaluator a few more.
+MAX_NESTING = 64
+# Python refuses to convert longer digit strings (int_max_str_digits); say so plainly.
+MAX_INT_DIGITS = 4300
 
 
 # -- AST (tuples would be faster, classes read better; the trees are tiny)
@@ -181,11 +186,19 @@ def _number(src: str, i: int) -> tuple[object, int]:
                 i += 1
     text = src[start:i]
     if i < n and (src[i].isalpha() or src[i] == "_"):
-        raise ProtoSyntaxError(f"malformed number {src[start:i + 1]!r}", src, start + 1)
+        raise ProtoSyntaxError(f"malformed number {_excerpt(src[start:i + 1])}", src, start + 1)
+    if not is_float and len(text) - text.count("_") - (src[start] == "-") > MAX_INT_DIGITS:
+        raise ProtoSyntaxError(f"integer literal longer than {MAX_INT_DIGITS} digits",
+                               src, start + 1)
     try:
         return (float(text) if is_float else int(text)), i
     except ValueError:
-        raise ProtoSyntaxError(f"malformed number {text!r}", src, start + 1) from None
+        raise ProtoSyntaxError(f"malformed number {_excerpt(text)}", src, start + 1) from None
+
+
+def _excerpt(text: str, limit: int = 20) -> str:
+    """Quoted, cut short: an error about a huge token stays readable."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def _string(src: str, i: int) -> tuple[str, int]:
@@ -208,6 +221,15 @@ class Parser:
         self.src = src
         self.toks = tokenize(src)
         self.pos = 0
+        self.depth = 0
+
+    def nest(self, tok: tuple) -> None:
+        """Enter one level of (), [], {} or `:=`; refuse before Python's stack runs out."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ProtoSyntaxError(
+                f"nesting too deep (more than {MAX_NESTING} levels of (), [], {{}} or :=)",
+                self.src, tok[2] + 1)
 
     def peek(self) -> tuple[int, object, int]:
         return self.toks[self.pos]
@@ -229,9 +251,9 @@ class Parser:
 
     def program(self) -> list[Node]:
         stmts = self.statements(EOF)
-        self.expect(EOF, "end of input")
         if not stmts:
             raise self.fail("expected an expression")
+        self.expect(EOF, "end of input")
         return stmts
 
     def statements(self, closer: int) -> list[Node]:
@@ -250,7 +272,10 @@ class Parser:
             self.pos += 2
             if tok[1] in LITERAL_NAMES:
                 raise ProtoSyntaxError(f"cannot assign to {tok[1]}", self.src, tok[2] + 1)
-            return Assign(tok[1], self.statement(), tok[2] + 1)
+            self.nest(tok)
+            node = Assign(tok[1], self.statement(), tok[2] + 1)
+            self.depth -= 1
+            return node
         return self.expression()
 
     def expression(self) -> Node:
@@ -315,14 +340,21 @@ class Parser:
             self.expect(RBRACK, "']' to close the bytes literal")
             return Lit(bytes(data), col)
         if kind == LPAREN:
+            self.nest(tok)
             inner = self.expression()
             self.expect(RPAREN, "')'")
+            self.depth -= 1
             return inner
         if kind == LBRACK:
-            return self.block(col)
+            self.nest(tok)
+            node = self.block(col)
+            self.depth -= 1
+            return node
         if kind == LBRACE:
+            self.nest(tok)
             items = self.statements(RBRACE)
             self.expect(RBRACE, "'}'")
+            self.depth -= 1
             return Brace(items, col)
         self.pos -= 1
         raise self.fail("expected an expression")
@@ -393,6 +425,8 @@ def parse_words(receiver: str, words: list[str]) -> Send:
             parts.append(part)
             args.append(_word_operand(words[i + 1], i + 3))
         return Send(rcvr, "".join(parts), args, 1)
+    if not first:
+        raise ProtoSyntaxError("word 2 is empty: expected a selector", first, 1)
     if all(ch in BINARY_CHARS for ch in first):
         if len(words) != 2:
             raise ProtoSyntaxError(f"binary message {first} takes exactly one argument", first, 1)
@@ -419,7 +453,7 @@ def _word_operand(word: str, position: int) -> Node:
     except ProtoSyntaxError as exc:
         raise ProtoSyntaxError(f"word {position}: {exc.reason}", word, exc.column) from None
     parser = Parser.__new__(Parser)
-    parser.src, parser.toks, parser.pos = word, toks, 0
+    parser.src, parser.toks, parser.pos, parser.depth = word, toks, 0, 0
     if toks[0][0] in (NUM, STR, SYM, BYTES_OPEN) or (toks[0][0] == IDENT):
         try:
             node = parser.primary()
