@@ -38,9 +38,7 @@ def _write(value: object, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif t is int:
-        # Python will not print ints past ~4300 digits in decimal; hex has no limit.
-        out.append(str(value) if value.bit_length() <= _DECIMAL_BITS
-                   else ("-" if value < 0 else "") + f"0x{abs(value):x}")
+        out.append(int_text(value))
     elif t is float:
         out.append(repr(value) if value == value and value not in (_INF, -_INF)
                    else f"float({value!r})")
@@ -75,6 +73,14 @@ def _write(value: object, out: list[str]) -> None:
 _INF = float("inf")
 _DECIMAL_BITS = 14000  # < 4300 decimal digits, Python's default int_max_str_digits
 MAX_OID = (1 << 64) - 1
+
+
+def int_text(value: int) -> str:
+    """Decimal, or hex past ~4300 digits, where Python will not print decimal (hex has no
+    limit, and reads back)."""
+    if value.bit_length() <= _DECIMAL_BITS:
+        return str(value)
+    return ("-" if value < 0 else "") + f"0x{abs(value):x}"
 
 
 def _string(text: str) -> str:

@@ -33,10 +33,28 @@ def report(exc: BaseException) -> int:
     if isinstance(exc, MemoryError):
         _say("out of memory")
         return 1
+    if isinstance(exc, BrokenPipeError):  # the reader left (`| head`): nothing to say,
+        _silence_stdout()  # and exit 1, as click does for the other commands
+        return 1
+    if isinstance(exc, OSError):
+        _silence_stdout()
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"{where}{exc.strerror or exc}")
+        return 2
     if os.environ.get("PROTO_DEBUG"):
         raise exc
     _say(f"internal error: {type(exc).__name__}: {exc} (set PROTO_DEBUG=1 for a traceback)")
     return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's own flush at exit cannot fail too."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _say(text: str) -> None:

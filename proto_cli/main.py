@@ -23,14 +23,22 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 out = send(image, receiver, words, as_json, learn=learn)
             print(out)
-            return 0
-        return _run_app(argv)
+            code = 0
+        else:
+            code = _run_app(argv)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line
-        if isinstance(exc, SystemExit):
-            return exc.code if isinstance(exc.code, int) else 1
+        if not isinstance(exc, SystemExit):
+            from .errors import report
+
+            return report(exc)
+        code = exc.code if isinstance(exc.code, int) else 1
+    try:
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
+    except BaseException as exc:  # noqa: BLE001
         from .errors import report
 
         return report(exc)
+    return code
 
 
 _REPLACEABLE = ("strict", "surrogateescape")  # a handler someone chose stays

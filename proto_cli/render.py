@@ -19,10 +19,15 @@ def is_tty(stream=None) -> bool:
 
 
 def to_json(value: object, name_of=None, depth: int = 0) -> object:
-    """A value as JSON: bytes {"$base64"}, objects {"$ref", "name"}, floats kept exact."""
-    if value is None or value is True or value is False or type(value) in (int, str):
-        return value
+    """A value as JSON: bytes {"$base64"}, objects {"$ref", "name"}, floats kept exact,
+    ints past ~4300 digits {"$int": "0x..."}."""
     t = type(value)
+    if t is int and value.bit_length() > 14000:  # past what Python prints in decimal
+        from image_format.literals import int_text
+
+        return {"$int": int_text(value)}
+    if value is None or value is True or value is False or t is int or t is str:
+        return value
     if t is float:
         if value != value or value in (float("inf"), float("-inf")):
             return {"$float": repr(value)}

@@ -182,9 +182,10 @@ $P -i a.image digest > digest.before
 : > {tmp_path}/err
 dd if=/dev/zero of=filler bs=4k 2>/dev/null
 big="s := 'abcdefgh'. 1 to: 14 do: [:i | s := s , s]. lobby addSlot: 'big' value: s. s size"
-for cmd in "eval" "snapshot s1" "export -o out.txt" "init b.image"; do
+for cmd in "eval" "snapshot s1" "export -o out.txt" "init b.image" "stdout"; do
   case "$cmd" in
     eval) $P -i a.image eval "$big" 2> {tmp_path}/err ;;
+    stdout) $P -i a.image inspect lobby > listing.txt 2> {tmp_path}/err ;;
     "init b.image") $P init b.image 2> {tmp_path}/err ;;
     *) $P -i a.image $cmd 2> {tmp_path}/err ;;
   esac
@@ -201,14 +202,24 @@ $P -i a.image eval "$big"
                         "/mnt/small", "--chdir", str(ROOT), "bash", str(script)],
                        capture_output=True, text=True, timeout=120)
     lines = r.stdout.splitlines()
-    results = [line.split("|", 2) for line in lines[:4]]
+    results = [line.split("|", 2) for line in lines[:5]]
     for cmd, code, err in results:
         assert code == "2" and "No space left on device" in err and "\n" not in err, (cmd, err)
-    # nothing half-written is left: no b.image, no out.txt, no temporaries
-    assert set(lines[4].split()) == {"a.image", "a.image-lock", "a.image.snapshots",
-                                     "digest.before", "filler"}
-    assert lines[5].strip() == ""  # no half snapshot
-    assert lines[6:9] == ["same-digest", "verify-ok", "131072"], r.stdout + r.stderr
+    # nothing half-written is left: no b.image, no out.txt, no temporaries (listing.txt
+    # is the shell's redirection)
+    assert set(lines[5].split()) == {"a.image", "a.image-lock", "a.image.snapshots",
+                                     "digest.before", "filler", "listing.txt"}
+    assert lines[6].strip() == ""  # no half snapshot
+    assert lines[7:10] == ["same-digest", "verify-ok", "131072"], r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("argv", [["send", "2", "raisedTo:", "300000"],
+                                  ["eval", "2 raisedTo: 300000"]])
+def test_a_reader_that_leaves_early_ends_the_command_quietly(image_path, argv):
+    p = subprocess.Popen([*PROTO, "-i", image_path, *argv], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=ROOT)
+    p.stdout.close()  # like `| head -c 0`
+    assert p.wait(timeout=60) == 1 and p.stderr.read() == b""
 
 
 FAILING = {

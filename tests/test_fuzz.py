@@ -370,15 +370,11 @@ def test_undecodable_argv_bytes_print_back_unchanged(fresh) -> None:
     assert out.encode("utf-8", "surrogateescape") == b"'caf\xe9'\n"
 
 
-@pytest.mark.xfail(strict=True, reason="world.slot(obj, '') reads the object's header "
-                   "record as a slot: guard the empty name in world.py / lookup.py")
 def test_an_empty_selector_is_not_reported_as_a_corrupt_image(fresh) -> None:
     code, _, err = run_cli(["-i", fresh(), "eval", "--", "3 perform: ''"])
     assert code == 1 and "does not understand" in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="render.to_json prints ints with str(): past 4300 "
-                   "digits Python refuses (fix in render.py / printing.py)")
 def test_a_huge_integer_result_prints(fresh) -> None:
     for output in ([], ["--json"]):
         code, _, err = run_cli(["-i", fresh(), "eval", *output, "--", "2 raisedTo: 20000"])

@@ -39,7 +39,8 @@ class MessageNotUnderstood(ProtoError):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        text = f"{self.description} does not understand {self.message.selector}"
+        selector = self.message.selector or "'' (an empty selector)"
+        text = f"{self.description} does not understand {selector}"
         if self.near:
             text += f" (did you mean: {', '.join(self.near)}?)"
         return text

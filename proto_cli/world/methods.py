@@ -23,6 +23,8 @@ def validate_source(source: str, selector: str) -> str:
     """Check method source without running it; returns the function's name."""
     import ast
 
+    if not selector:
+        raise UsageError("a method needs a selector")
     if "\x00" in source:
         raise UsageError("method source contains a NUL byte")
     try:
@@ -31,6 +33,8 @@ def validate_source(source: str, selector: str) -> str:
         raise UsageError(
             f"method {selector}: {exc.msg} at line {exc.lineno}, column {exc.offset}"
         ) from None
+    except (RecursionError, MemoryError):
+        raise UsageError(f"method {selector}: the source is nested too deeply") from None
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     allowed = ast.FunctionDef | ast.Import | ast.ImportFrom
     others = [n for n in tree.body if not isinstance(n, allowed)]

@@ -22,7 +22,11 @@ def describe(value: object, name_of=None, depth: int = 0) -> str:
         return "false"
     t = type(value)
     if t is int:
-        return str(value)
+        if value.bit_length() <= 14000:
+            return str(value)
+        from image_format.literals import int_text  # rare: past ~4300 decimal digits
+
+        return int_text(value)
     if t is float:
         return repr(value)
     if t is str:

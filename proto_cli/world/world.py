@@ -75,6 +75,8 @@ class World(Dispatcher):
     def slot(self, obj: ProtoObject, name: str) -> Slot | None:
         found = obj._slots.get(name, _MISSING)
         if found is _MISSING:
+            if not name:  # the key of the object's header record, never a slot
+                return None
             record = self.txn.get(L.slot_key(obj.oid, name))
             found = None if record is None else self._decode_slot(record, obj, name)
             obj._slots[name] = found
