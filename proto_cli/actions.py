@@ -14,6 +14,9 @@ MAX_LEARNS = 4  # learns one command may trigger (a learned method may miss in t
 
 def _answer(world, value: object, as_json: bool) -> object:
     """What to print for a result: its printString, or its JSON form (made in the txn)."""
+    from .world.values import checked_answer
+
+    value = checked_answer(value)
     if as_json:
         from .render import to_json
 

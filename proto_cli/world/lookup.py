@@ -18,7 +18,6 @@ from __future__ import annotations
 from .errors import MessageNotUnderstood, ProtoError, UsageError
 from .message import Message, selector_arity
 from .objects import ASSIGNABLE, METHOD, ProtoObject
-from .values import PLAIN, foreign_in
 
 
 class Dispatcher:
@@ -34,7 +33,7 @@ class Dispatcher:
             if entry is None:
                 return self._not_understood(receiver, selector, args)
         try:
-            result = entry[0](receiver, *args)
+            return entry[0](receiver, *args)
         except ProtoError:
             raise
         except Exception as exc:
@@ -46,17 +45,6 @@ class Dispatcher:
         except SystemExit as exc:  # a method may not end the command (nor fake success)
             raise ProtoError(f"{self._where(entry[2], selector)} tried to exit the process "
                              f"(exit status {exc.code!r})") from None
-        if type(result) in PLAIN:
-            return result
-        return self._checked(result, entry[2], selector)
-
-    def _checked(self, result: object, holder: ProtoObject, selector: str) -> object:
-        """`result` if it is a world value; a method answering a Python object fails."""
-        foreign = foreign_in(result)
-        if foreign is None:
-            return result
-        raise ProtoError(f"{self._where(holder, selector)} answered a foreign Python object "
-                         f"({foreign}); a method must answer a proto value")
 
     def flush_caches(self) -> None:
         """Forget every lookup result: something that lookups depend on changed."""
@@ -133,9 +121,7 @@ class Dispatcher:
         for parent in self.parents(holder):
             found = self.find(parent, selector, visited)
             if found is not None:
-                result = self._entry(selector, *found)[0](receiver, *args)
-                return result if type(result) in PLAIN else self._checked(result, found[0],
-                                                                           selector)
+                return self._entry(selector, *found)[0](receiver, *args)
         return self._not_understood(receiver, selector, args)
 
     def _not_understood(self, receiver: object, selector: str, args: tuple):

@@ -1,14 +1,16 @@
-"""Which Python values may cross a send: the world's values, never arbitrary objects.
+"""Which Python values may leave the world: its values, never arbitrary objects.
 
 A method is Python, so it can answer anything: a function, an open file, a module.
-Such an answer cannot be printed faithfully, stored, or sent to, so the send that
-produced it fails and names the method (the transaction is rolled back with it).
+Storing one is refused by the codec; answering one to the command fails the command
+(and rolls its transaction back). Between methods nothing is checked: the hot path of
+a send stays one dictionary probe and a call.
 """
 
 from __future__ import annotations
 
 from image_format.codec import MappingProxyType, Pickled
 
+from .errors import ProtoError
 from .message import Message
 from .objects import ProtoObject
 
@@ -44,3 +46,14 @@ def foreign_in(value: object, depth: int = 0) -> str | None:
     if callable(getattr(t, "proto_print", None)):
         return None
     return t.__name__
+
+
+def checked_answer(value: object) -> object:
+    """`value`, if a command may answer it."""
+    if type(value) in PLAIN:
+        return value
+    foreign = foreign_in(value)
+    if foreign is not None:
+        raise ProtoError(f"a method answered a foreign Python object ({foreign}); a method "
+                         "must answer a proto value")
+    return value
