@@ -18,6 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTO = [sys.executable, "-m", "proto_cli.main"]
 
 
+def build_fixture_library(out: Path, name: str) -> tuple[str, str]:
+    """(header, shared library) of `fixtures/NAME/NAME.h` and `.c`, compiled into `out`
+    with cc: the tests' C libraries are built here, never shipped as binaries."""
+    import shutil
+
+    source = ROOT / "fixtures" / name
+    stem = {"tinylib": "tiny"}.get(name, name)
+    header = out / f"{stem}.h"
+    shutil.copy(source / f"{stem}.h", header)
+    lib = out / f"lib{stem}.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(lib), str(source / f"{stem}.c")],
+                   check=True)
+    return str(header), str(lib)
+
+
 @pytest.fixture
 def image_path(tmp_path: Path) -> str:
     path = str(tmp_path / "t.image")

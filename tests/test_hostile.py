@@ -42,13 +42,12 @@ from proto_cli.learn.need import Need
 from proto_cli.learn.verify import classify
 from sandbox import guard
 
-from .conftest import PROTO, ROOT
+from .conftest import PROTO, ROOT, build_fixture_library
 
 pytestmark = pytest.mark.skipif(
     shutil.which("bwrap") is None or shutil.which("cc") is None,
     reason="needs bubblewrap and a C compiler",
 )
-FIXTURE = ROOT / "fixtures" / "hostile"
 VERIFY_SECONDS = 3  # each library object's verifySeconds: a runaway binding ends by then
 CLI_SLACK = 8.0  # seconds a `proto send` may take beyond its verifications (start, headers)
 SECRET_ENV = "PROTO_HOSTILE_SECRET"
@@ -57,13 +56,7 @@ SECRET_ENV = "PROTO_HOSTILE_SECRET"
 @pytest.fixture(scope="module")
 def hostile_lib(tmp_path_factory) -> tuple[str, str]:
     """(header, shared library) of the hostile fixture, compiled with cc once."""
-    out = tmp_path_factory.mktemp("hostile")
-    header = out / "hostile.h"
-    shutil.copy(FIXTURE / "hostile.h", header)
-    lib = out / "libhostile.so"
-    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", str(lib),
-                    str(FIXTURE / "hostile.c")], check=True)
-    return str(header), str(lib)
+    return build_fixture_library(tmp_path_factory.mktemp("hostile"), "hostile")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import pytest
 
@@ -21,22 +20,15 @@ from proto_cli.learn.models import ScriptedBackend
 from proto_cli.learn.need import Need
 from proto_cli.learn.verify import verify
 
-from .conftest import ROOT
+from .conftest import build_fixture_library
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
-FIXTURE = ROOT / "fixtures" / "tinylib"
 
 
 @pytest.fixture(scope="session")
 def tinylib(tmp_path_factory) -> tuple[str, str]:
     """(header path, shared library path) of the tiny library, compiled once."""
-    out = tmp_path_factory.mktemp("tinylib")
-    header = out / "tiny.h"
-    shutil.copy(FIXTURE / "tiny.h", header)
-    lib = out / "libtiny.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(lib), str(FIXTURE / "tiny.c")],
-                   check=True)
-    return str(header), str(lib)
+    return build_fixture_library(tmp_path_factory.mktemp("tinylib"), "tinylib")
 
 
 @pytest.fixture
