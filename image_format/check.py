@@ -14,7 +14,7 @@ from collections.abc import Callable
 from . import layout as L
 from .canonical import refs_in, roots, split_record
 from .codec import Ref, decode
-from .errors import DamagedImage, DecodeError
+from .errors import DamagedImage, DecodeError, ImageError
 
 
 class Problem:
@@ -77,18 +77,21 @@ def check_file(path: str, method_check: Callable[[str, str], str | None] | None 
 
     from .store import Image
 
-    Image(path, readonly=True).close()  # the usual one-line errors, from this process
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         code = 3
         try:
             os.close(read_end)
-            image = Image(path, readonly=True)
-            with image.read() as txn:
-                data = json.dumps(check(txn, method_check).to_dict()).encode()
+            try:
+                image = Image(path, readonly=True)
+            except ImageError as exc:  # not an image at all: the usual one-line error
+                answer = {"error": str(exc)}
+            else:
+                with image.read() as txn:
+                    answer = check(txn, method_check).to_dict()
             with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+                out.write(json.dumps(answer).encode())
             code = 0
         finally:
             os._exit(code)
@@ -97,7 +100,10 @@ def check_file(path: str, method_check: Callable[[str, str], str | None] | None 
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-        return Report.from_dict(json.loads(data))
+        answer = json.loads(data)
+        if "error" in answer:
+            raise ImageError(answer["error"])
+        return Report.from_dict(answer)
     report = Report()
     if os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
@@ -119,6 +125,7 @@ def check(txn, method_check: Callable[[str, str], str | None] | None = None) -> 
         max_oid = _walk_records(txn, report, headers, parent_slots, refs, method_check)
     except DamagedImage as exc:
         report.add(None, None, str(exc))
+        return report  # LMDB has invalidated the transaction: nothing more can be read
     for oid, parents in headers.items():
         declared = parent_slots.get(oid, {})
         for name in parents:

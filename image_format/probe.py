@@ -26,8 +26,9 @@ def _u(data: bytes, offset: int, size: int) -> int:
     return int.from_bytes(data[offset : offset + size], "little")
 
 
-def probe(path: str) -> None:
-    """Raise ImageError unless `path` is a whole, readable LMDB data file."""
+def probe(path: str) -> os.stat_result:
+    """Raise ImageError unless `path` is a whole, readable LMDB data file; answers its
+    stat, taken after the header was read (so its size covers every committed page)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -58,7 +59,7 @@ def probe(path: str) -> None:
             # The size is read after the meta pages: a writer grows the file before it
             # writes the meta page that counts the new pages, so this order never sees
             # a committed page count larger than the file (the other order could).
-            size = os.fstat(f.fileno()).st_size
+            st = os.fstat(f.fileno())
     except PermissionError:
         raise ImageError(f"{path}: permission denied") from None
     except OSError as exc:
@@ -67,8 +68,9 @@ def probe(path: str) -> None:
     if len(second) == len(head) and _u(second, _PAGE_HEADER, 4) == MAGIC:
         metas.append((_u(second, _TAIL_OFFSET, 8), _u(second, _TAIL_OFFSET + 8, 8)))
     last_pg, _txnid = max(metas, key=lambda m: m[1])
-    if (last_pg + 1) * psize > size:
+    if (last_pg + 1) * psize > st.st_size:
         raise ImageError(
-            f"{path}: truncated image ({size} bytes, its header needs "
+            f"{path}: truncated image ({st.st_size} bytes, its header needs "
             f"{(last_pg + 1) * psize})"
         )
+    return st

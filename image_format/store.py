@@ -93,9 +93,9 @@ class Image:
 
     def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
         self.path = os.fspath(path)
-        probe(self.path)
-        self.readonly = readonly or not writable(self.path)
-        self.env = self._open(create=False)
+        st = probe(self.path)
+        self.readonly = readonly or not writable(self.path, st)
+        self.env = self._open(st.st_size)
         try:  # noqa: SIM105 - contextlib costs start-up time
             # A process killed inside a read transaction keeps its reader slot; while
             # any other process holds the image open those slots pile up (pinning old
@@ -150,16 +150,15 @@ class Image:
         finally:
             unlink(tmp + "-lock")
 
-    def _open(self, create: bool) -> lmdb.Environment:
+    def _open(self, size: int) -> lmdb.Environment:
         if not self.readonly:
             reserve_lock(self.path)
-        size = os.path.getsize(self.path)
         map_size = max(MIN_MAP, 1 << (2 * size).bit_length())
         try:
             return lmdb.open(
                 self.path,
                 subdir=False,
-                create=create,
+                create=False,
                 readonly=self.readonly,
                 max_dbs=MAX_DBS,
                 map_size=map_size,
@@ -301,7 +300,7 @@ def _reason(exc: BaseException) -> str:
     return str(exc).split(": ", 1)[-1]
 
 
-def writable(path: str) -> bool:
+def writable(path: str, st: os.stat_result) -> bool:
     """Whether proto may change the file. A file with no write bit is read-only even
     to root (who could write it anyway): the mode is the owner's stated wish."""
-    return os.access(path, os.W_OK) and bool(os.stat(path).st_mode & 0o222)
+    return bool(st.st_mode & 0o222) and os.access(path, os.W_OK)

@@ -31,11 +31,7 @@ class Evaluator:
     def eval(self, node: Node, scope: dict) -> object:
         t = type(node)
         if t is Send:
-            if type(node.receiver) is Send:
-                return self.chain(node, scope)
-            receiver = self.eval(node.receiver, scope)
-            args = tuple(self.eval(a, scope) for a in node.args)
-            return self.world.send(receiver, node.selector, args)
+            return self.chain(node, scope)
         if t is Lit:
             return node.value
         if t is Name:
@@ -58,7 +54,8 @@ class Evaluator:
         raise TypeError(f"unknown node {t.__name__}")
 
     def chain(self, node: Send, scope: dict) -> object:
-        """`a b c + d ...` in a loop: a long chain must not cost one Python frame per send."""
+        """A send and the sends it is sent to (`a b c + d ...`), in a loop: a long chain
+        must not cost one Python frame per send."""
         links = []
         while type(node) is Send:
             links.append(node)
