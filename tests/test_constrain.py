@@ -38,14 +38,18 @@ def test_schema_answers_only_name_candidates_and_force_the_keys():
     need = Need("sineOf:", (0.5,), "math.h", "libm.so.6")
     protos = [_proto("sin", ("double", 0, False)), _proto("sinh", ("double", 0, False))]
     node = compile_schema(schema(need, protos))
-    assert node.forced() == '{"test":{"inputs":['
-    good = '{"test":{"inputs":[0.5],"expect":0.479425},"function":"sin","args":["arg1"]}'
+    assert node.forced() == '{"oracle":'
+    good = ('{"oracle":"math.sin(arg1)","test":{"inputs":[0.5],"expect":0.479425},'
+            '"function":"sin","args":["arg1"]}')
     assert node.derive_text(good).finished
     assert accepts(node, good.replace('"sin"', '"sinh"'))
     assert node.derive_text(good.replace('"sin"', '"cos"')) is DEAD
     assert node.derive_text(good.replace('"arg1"', '"arg2"')) is DEAD
     # Once the name is unique, the rest of it and the next key are forced.
-    after = node.derive_text('{"test":{"inputs":[0.5],"expect":null},"function":"sinh')
+    after = node.derive_text('{"oracle":null,"test":{"inputs":[0.5],"expect":null},'
+                             '"function":"sinh')
+    assert node.derive_text('{"oracle":null,').forced() == '"test":{"inputs":['
+    assert node.derive_text('{"oracle":"a\nb"') is DEAD  # a raw newline is not JSON
     assert after.forced() == '","args":["arg1"]}'
 
 
@@ -56,7 +60,7 @@ def test_schema_answers_only_name_candidates_and_force_the_keys():
 def test_every_valid_answer_is_accepted_and_parses(names, value, expect):
     need = Need("fooOf:", (1.5,), "math.h", "libm.so.6")
     node = compile_schema(schema(need, [_proto(n, ("double", 0, False)) for n in names]))
-    answer = {"test": {"inputs": [round(value, 6)], "expect": expect},
+    answer = {"oracle": None, "test": {"inputs": [round(value, 6)], "expect": expect},
               "function": names[-1], "args": ["arg1"]}
     text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
     if "e" in json.dumps(round(value, 6)).lower() and "." in json.dumps(round(value, 6)):

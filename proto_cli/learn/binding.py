@@ -28,19 +28,22 @@ class ProposalError(ValueError):
 class Proposal:
     """What the model (or `call_c_`) decided, checked against the prototype."""
 
-    __slots__ = ("function", "args", "out_size", "test_inputs", "expect")
+    __slots__ = ("function", "args", "out_size", "test_inputs", "expect", "oracle")
 
     def __init__(self, function: str, args: list, out_size: int | None, test_inputs: list,
-                 expect: object) -> None:
+                 expect: object, oracle: object = None) -> None:
         self.function = function
         self.args = args
         self.out_size = out_size
         self.test_inputs = test_inputs
         self.expect = expect
+        self.oracle = oracle  # the model's Python expression, unchecked (see oracle.py)
 
     def to_dict(self) -> dict:
         out = {"function": self.function, "args": self.args,
                "test": {"inputs": self.test_inputs, "expect": self.expect}}
+        if self.oracle is not None:
+            out["oracle"] = self.oracle
         if self.out_size is not None:
             out["out_size"] = self.out_size
         return out
@@ -98,7 +101,9 @@ class Proposal:
         expect = test.get("expect")
         if not isinstance(expect, int | float | str | bool) and expect is not None:
             expect = None
-        return cls(proto.name, list(args), out_size, inputs, expect)
+        oracle = data.get("oracle")
+        return cls(proto.name, list(args), out_size, inputs, expect,
+                   oracle if isinstance(oracle, str) else None)
 
 
 def short(value: object, limit: int = 80) -> str:
@@ -205,7 +210,7 @@ def _expr(param, source, need: Need) -> str:
         base = "char" if param.base in ("void", "const char") else param.base
         expr = f"cbuf(ffi, {base!r}, {name})"
         return f"ffi.cast('void *', {expr})" if param.base == "void" else expr
-    return f"{name}.pointer"
+    return f"(ffi.NULL if {name} is None else {name}.pointer)"
 
 
 def _result(proto: Prototype, out_param, size: int | None = None) -> str:

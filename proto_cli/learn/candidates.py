@@ -40,6 +40,10 @@ def param_options(param, need: Need, lengths: bool = True) -> list[str]:
     opts: list[str] = []
     for i, kind in enumerate(need.kinds, 1):
         arg = f"arg{i}"
+        if kind == "nil":  # nil is C's NULL: it goes to a pointer, never to a number
+            if param.pointer:
+                opts.append(arg)
+            continue
         if K.is_integer(param):
             if kind in ("int", "bool"):
                 opts.append(arg)
@@ -206,16 +210,20 @@ def _abbreviation_length(text: str, word: str) -> int:
     return len(text)
 
 
-def rank(protos: list[Prototype], need: Need, limit: int | None = None) -> list[Prototype]:
-    """The candidates for a need, best first; fewer when names already point the way
-    (every candidate costs prompt tokens, the largest part of a cold learn)."""
+def rank(protos: list[Prototype], need: Need, limit: int | None = None,
+         docs: dict[str, str] | None = None) -> list[Prototype]:
+    """The candidates for a need, best first; fewer when names or documentation already
+    point the way (every candidate costs prompt tokens, the largest part of a cold
+    learn). A function whose documentation says what the selector says ranks high
+    whatever its name (`ldexp`: "multiply ... by integral power of 2")."""
     if need.direct:
         return [p for p in protos if p.name == need.direct]
     names = {p.name for p in protos}
     sel_words = words(need.selector)
     prefix = common_prefix(sorted(names))
+    docs = docs or {}
     scored = []
-    best_name = 0.0
+    best = 0.0
     for proto in protos:
         if proto.name.startswith("_"):
             continue
@@ -225,12 +233,61 @@ def rank(protos: list[Prototype], need: Need, limit: int | None = None) -> list[
         if _is_precision_twin(proto, names) or _is_locale_twin(proto, names):
             continue  # sinf/sinl (Python numbers are doubles), isalpha_l (a locale_t more)
         named = name_score(proto.name, sel_words, prefix)
-        best_name = max(best_name, named)
-        scored.append((2.0 * named + fit, proto.name, proto))
+        said = relevance(sel_words, "", docs.get(proto.name, ""))
+        best = max(best, named, said)
+        scored.append((2.0 * named + DOC_WEIGHT * said + fit, proto.name, proto))
     scored.sort(key=lambda t: (-t[0], t[1]))
     if limit is None:
-        limit = FOCUSED_CANDIDATES if best_name >= FOCUS_SCORE else MAX_CANDIDATES
+        limit = FOCUSED_CANDIDATES if best >= FOCUS_SCORE else MAX_CANDIDATES
     return [p for _, _, p in scored[:limit]]
+
+
+DOC_WEIGHT = 1.5
+NUMBER_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+                "eight": "8", "ten": "10", "sixteen": "16"}
+
+
+def relevance(selector_words: list[str], name: str, doc: str) -> float:
+    """The share of the selector's words that the function's name parts or its documented
+    line say too (`tangent` in "arc tangent function"; `two` as 2)."""
+    if not selector_words:
+        return 0.0
+    tokens = {_token(t) for t in _tokens(doc)} | {_token(t) for t in _tokens(
+        " ".join(words(name.replace("_", ":"))))}
+    tokens.discard("")
+    hits = sum(any(_same_word(_token(w), t) for t in tokens) for w in selector_words)
+    return hits / len(selector_words)
+
+
+def _tokens(text: str) -> list[str]:
+    out, current = [], ""
+    for ch in text.lower():
+        if ch.isalnum():
+            if current and ch.isdigit() != current[-1].isdigit():
+                out.append(current)
+                current = ""
+            current += ch
+        elif current:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return [t for t in out if t not in STOP_WORDS]
+
+
+def _token(word: str) -> str:
+    return NUMBER_WORDS.get(word, word)
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word, or one abbreviating the other from its start (`tan`, `tangent`); digits
+    only as whole numbers."""
+    if a == b:
+        return True
+    if a.isdigit() or b.isdigit() or min(len(a), len(b)) < 3:
+        return False
+    return a.startswith(b) or b.startswith(a) or (len(a) >= 5 and len(b) >= 5
+                                                  and a[:5] == b[:5])
 
 
 def _is_precision_twin(proto: Prototype, names: set[str]) -> bool:

@@ -200,7 +200,9 @@ NUMBER = seq(INTEGER, optional(_FRACTION),
              optional(seq(charset("eE"), optional(charset("+-")), DIGIT, star(DIGIT))))
 _ESCAPE = seq(lit("\\"), alt(charset('"\\/bfnrt'),
                              seq(lit("u"), *([charset("0123456789abcdefABCDEF")] * 4))))
-STRING = seq(lit('"'), star(alt(notset('"\\'), _ESCAPE)), lit('"'))
+#: JSON text: no raw control characters (a newline inside a string is not JSON).
+STRING = seq(lit('"'), star(alt(notset('"\\' + "".join(map(chr, range(32)))), _ESCAPE)),
+             lit('"'))
 TYPES = {"integer": INTEGER, "number": NUMBER, "string": STRING, "boolean":
          alt(lit("true"), lit("false")), "null": lit("null")}
 

@@ -9,9 +9,13 @@ so marshalling knows that `uLong` is `unsigned long` and `uuid_t` is
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import json
+import operator
 import os
+import re
 import subprocess
 
 from ..world.errors import UsageError
@@ -115,16 +119,114 @@ def preprocess(header: str) -> str:
 
 def macros(header: str) -> dict[str, int]:
     """Integer constants the header #defines (e.g. SHA512_DIGEST_LENGTH = 64)."""
-    out: dict[str, int] = {}
+    return {k: v for k, v in constants(header).items() if type(v) is int}
+
+
+@functools.lru_cache(maxsize=8)
+def constants(header: str) -> dict[str, int | float | str]:
+    """Constants the header #defines as one literal: integers, floats and strings
+    (`LZMA_VERSION_STRING "5.4.1"`): what an oracle may name, and a version's truth."""
+    out: dict[str, int | float | str] = {}
+    later: list[str] = []
     for line in _cpp(header, "-dM", "-E").splitlines():
         parts = line.split(None, 2)
-        if len(parts) == 3 and parts[0] == "#define" and "(" not in parts[1]:
-            text = parts[2].strip().rstrip("uUlL")
-            try:
-                out[parts[1]] = int(text, 0)
-            except ValueError:
-                continue
+        if len(parts) != 3 or parts[0] != "#define" or "(" in parts[1]:
+            continue
+        name, body = parts[1], parts[2].strip()
+        if name.startswith("_") or name.islower():  # the compiler's own (`linux`, `__GNUC__`)
+            continue
+        value = _literal(body)
+        if value is not None:
+            out[name] = value
+        elif _EXPRESSION.fullmatch(body):
+            later.append(name)
+    out.update(_expanded(header, later[:MAX_EXPANDED]))
     return out
+
+
+_EXPRESSION = re.compile(r"[\w\s()+\-*/<>|&~^.,\"#]+")
+MAX_EXPANDED = 2000
+_MARK = "@@proto@@"
+
+
+def _expanded(header: str, names: list[str]) -> dict[str, int | float | str]:
+    """Macros defined by other macros (`LZMA_VERSION (LZMA_VERSION_MAJOR * ...)`), expanded
+    by the preprocessor and computed when the result is plain arithmetic or string
+    literals. Nothing of the header is executed: the arithmetic is read as a syntax tree."""
+    if not names:
+        return {}
+    if "\n" in header or '"' in header or ">" in header:
+        return {}
+    include = f'#include "{header}"\n' if os.path.isabs(header) else f"#include <{header}>\n"
+    # The name itself would be expanded too: lines carry its index instead.
+    text = include + "".join(f"{_MARK} {i} {n}\n" for i, n in enumerate(names))
+    try:
+        done = subprocess.run(["cpp", "-E", "-P", "-"], input=text, capture_output=True,
+                              text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    out: dict[str, int | float | str] = {}
+    for line in done.stdout.splitlines():
+        if not line.startswith(_MARK + " "):
+            continue
+        _, index, body = (line.split(None, 2) + [""])[:3]
+        value = _computed(body.strip())
+        if value is not None and index.isdigit() and int(index) < len(names):
+            out[names[int(index)]] = value
+    return out
+
+
+def _computed(text: str) -> int | float | str | None:
+    """Adjacent string literals joined, or integer arithmetic evaluated; else None."""
+    strings = re.fullmatch(r'(?:"[^"\\]*"\s*)+', text)
+    if strings:
+        return "".join(re.findall(r'"([^"\\]*)"', text))
+    if len(text) > 300:
+        return None
+    plain = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]+\b", r"\1", text)
+    try:
+        tree = ast.parse(plain, mode="eval")
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    try:
+        value = _arith(tree.body)
+    except (ValueError, ArithmeticError, RecursionError):
+        return None
+    return value if -(1 << 64) < value < 1 << 64 else None
+
+
+def _arith(node: ast.AST) -> int:
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.BitOr: operator.or_,
+           ast.BitAnd: operator.and_, ast.BitXor: operator.xor}
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.Invert):
+        inner = _arith(node.operand)
+        return -inner if isinstance(node.op, ast.USub) else ~inner
+    if isinstance(node, ast.BinOp) and type(node.op) in ops:
+        right = _arith(node.right)
+        if isinstance(node.op, ast.LShift | ast.RShift) and not 0 <= right <= 64:
+            raise ValueError("shift")
+        return ops[type(node.op)](_arith(node.left), right)
+    raise ValueError("not arithmetic")
+
+
+def _literal(text: str) -> int | float | str | None:
+    if len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1] \
+            and "\\" not in text:
+        return text[1:-1]
+    bare = text.rstrip("uUlL")
+    try:
+        return int(bare, 0)
+    except ValueError:
+        pass
+    if bare and bare[0] in "0123456789." and bare.rstrip("fF") == bare:
+        try:
+            return float(bare)
+        except ValueError:
+            return None
+    return None
 
 
 def prototypes(header: str) -> list[Prototype]:

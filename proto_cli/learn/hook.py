@@ -51,9 +51,10 @@ def message_world(receiver: object):
 
 def settings(world, receiver: ProtoObject) -> dict:
     """The learner settings the receiver inherits (model, sha256, attempts, temperature,
-    verification budget)."""
+    verification budget, whether unverified bindings may be installed unasked)."""
     out = {}
-    for name in ("model", "modelSha256", "maxAttempts", "temperature", "verifySeconds"):
+    for name in ("model", "modelSha256", "maxAttempts", "temperature", "verifySeconds",
+                 "acceptUnverified"):
         found = world.find(receiver, name, set())
         out[name] = found[1].value if found is not None else None
     return out

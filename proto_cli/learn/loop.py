@@ -15,20 +15,17 @@ from .. import session
 from ..world.errors import ProtoError, UsageError
 from ..world.objects import METHOD
 from . import prompt as P
-from .binding import (
-    MAX_ANSWER,
-    Proposal,
-    ProposalError,
-    binding_cdef,
-    direct_proposal,
-    method_source,
-)
-from .candidates import converters, rank
+from . import trial as T
+from .binding import MAX_ANSWER, Proposal, ProposalError, direct_proposal
+from .candidates import converters, rank, words
+from .docs import docs_for
 from .elf import exported_functions
-from .headers import cache_dir, macros, prototypes
+from .evidence import Decision, decide
+from .headers import cache_dir, constants, prototypes
 from .hook import LearnRequest, bound_library, make_backend, settings
 from .libraries import resolve_library
-from .need import Need
+from .need import Need, literal
+from .siblings import Binding
 from .verify import Check, clean, verify
 
 RETRY_TEMPERATURE = 0.35
@@ -41,12 +38,20 @@ class LearnFailed(ProtoError):
     """No verified binding within the attempts; the transcript says why."""
 
 
+class LearnAbstained(LearnFailed):
+    """A binding ran, but nothing decided that it is the one the message means: it was
+    not installed. Saying so is the honest answer; a wrong method would answer
+    confidently from then on."""
+
+
 class Learned:
-    """A verified binding, ready to install, with its provenance."""
+    """A binding that passed the gate, ready to install, with its provenance and the
+    evidence it rests on (`evidence["kind"]`: oracle, value, direct, or unverified)."""
 
     def __init__(self, need: Need, function: str, source: str, proposal: Proposal,
                  attempts: int, seconds: float, model: str, model_sha256: str,
-                 prompt_sha256: str, check: Check, transcript: list[dict]) -> None:
+                 prompt_sha256: str, check: Check, transcript: list[dict],
+                 evidence: dict | None = None) -> None:
         self.need = need
         self.function = function
         self.source = source
@@ -58,6 +63,11 @@ class Learned:
         self.prompt_sha256 = prompt_sha256
         self.check = check
         self.transcript = transcript
+        self.evidence = evidence or {"kind": "unverified"}
+
+    @property
+    def verified(self) -> bool:
+        return self.evidence.get("kind") != "unverified"
 
     def provenance(self) -> dict:
         stamp = os.environ.get("SOURCE_DATE_EPOCH")
@@ -67,6 +77,7 @@ class Learned:
             "model_sha256": self.model_sha256,
             "prompt_sha256": self.prompt_sha256, "attempts": self.attempts,
             "test": {"inputs": list(self.proposal.test_inputs), "expect": self.proposal.expect},
+            "evidence": self.evidence,
             "timestamp": int(stamp) if stamp and stamp.isdigit() else int(time.time()),
         }
 
@@ -80,13 +91,32 @@ def model_label(path: str) -> str:
     return os.path.basename(path) if os.sep in path else path
 
 
-def constants_for(candidates: list, defined: dict[str, int]) -> list[str]:
-    """Integer macros named after a candidate that needs a buffer size (SHA512_...)."""
+def constants_for(candidates: list, defined: dict, selector: str = "") -> list[str]:
+    """The header constants worth showing: buffer sizes named after a candidate that
+    fills one (SHA512_...), and those named with the selector's words (a version's
+    value: LZMA_VERSION), which an oracle may use."""
     stems = {p.name.upper() for p in candidates if any(
         q.pointer == 1 and not q.const and not q.array for q in p.params)}
-    picked = [f"{k} = {v}" for k, v in sorted(defined.items())
-              if any(k.startswith(stem + "_") for stem in stems)]
-    return picked[:12]
+    sizes = [k for k, v in sorted(defined.items()) if type(v) is int
+             and any(k.startswith(stem + "_") for stem in stems)][:12]
+    wanted = [w for w in words(selector) if len(w) >= 3]
+    scored = []
+    for name, value in defined.items():
+        if name in sizes or value == "":
+            continue
+        parts = [p.lower() for p in name.split("_") if len(p) >= 3]
+        hits = sum(any(p.startswith(w) or w.startswith(p) for p in parts) for w in wanted)
+        if hits:
+            scored.append((-hits, len(name), name))
+    named = [n for _, _, n in sorted(scored)[:MAX_NAMED_CONSTANTS]]
+    return [f"{k} = {_constant(defined[k])}" for k in sizes + named]
+
+
+MAX_NAMED_CONSTANTS = 6
+
+
+def _constant(value: object) -> str:
+    return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
 def candidates_for(need: Need) -> list:
@@ -94,7 +124,19 @@ def candidates_for(need: Need) -> list:
     the header's converters, so arguments can go through them)."""
     protos = exported(prototypes(need.header), need.library)
     need.converters = converters(protos)
-    return rank(protos, need)
+    return rank(protos, need, docs=documentation(need, protos))
+
+
+def fitting(need: Need) -> list:
+    """Every exported function that can take the message, best ranked first: the pool
+    a proposal's siblings come from."""
+    protos = exported(prototypes(need.header), need.library)
+    return rank(protos, need, limit=10_000, docs=documentation(need, protos))
+
+
+def documentation(need: Need, protos: list) -> dict[str, str]:
+    """One documented line per function, where the system has one (docs.py; cached)."""
+    return {} if need.direct else docs_for(need.header, [p.name for p in protos])
 
 
 def exported(protos: list, library: str) -> list:
@@ -106,36 +148,35 @@ def exported(protos: list, library: str) -> list:
 
 def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
                        progress=None, wall_s: float = VERIFY_SECONDS) -> Learned:
-    """Ask, verify, feed failures back; a Learned or LearnFailed after `attempts`. Each
-    verification ends within `wall_s`, however the binding misbehaves."""
-    by_name = {p.name: p for p in candidates}
+    """Ask, try, weigh the evidence, feed failures back; a Learned (verified, or marked
+    unverified for the caller to refuse or have approved), LearnAbstained when the
+    evidence cannot decide, or LearnFailed after `attempts`. Each sandbox run ends
+    within `wall_s`, however the binding misbehaves."""
     start = time.monotonic()
     transcript: list[dict] = []
     if need.direct:
-        proto = candidates[0]
-        proposal = direct_proposal(proto, need)
-        source = method_source(need, proto, proposal)
-        _say(progress, 1, 1, f"verifying {proto.name} in the sandbox")
-        check = verify(source, binding_cdef(need, proto, proposal), need.library, proposal,
-                       list(need.args), wall_s)
-        transcript.append({"proposal": proposal.to_dict(), "check": check.to_dict()})
-        if check.ok:
-            return Learned(need, proto.name, source, proposal, 1, time.monotonic() - start,
-                           "none (call_c_)", "", "", check, transcript)
-        raise _failed(need, transcript, check.feedback())
-    msgs = P.messages(need, candidates, constants_for(candidates, macros(need.header)))
+        return _direct(need, candidates[0], start, wall_s, progress)
+    pool = fitting(need)
+    defined = constants(need.header)
+    docs = documentation(need, pool)
+    msgs = P.messages(need, candidates, constants_for(candidates, defined, need.selector), docs)
     prompt_sha = P.prompt_hash(msgs)
     schema = P.schema(need, candidates)
+    by_name = {p.name: p for p in candidates}
     last = ""
     seen: set[str] = set()
     failures: dict[str, int] = {}
+    pending: Learned | None = None  # an unverified binding, while evidence is asked for
+    undecided = ""  # why the last proposal's evidence could not choose between candidates
     for attempt in range(1, attempts + 1):
         _say(progress, attempt, attempts, "asking the model")
         # Retries sample a little more freely, so a model stuck on one answer can leave it.
+        asked = time.monotonic()
         answer = backend.complete(msgs, schema, temperature=RETRY_TEMPERATURE * (attempt - 1))
         # What is kept of an answer (transcript, next prompt) is bounded whatever it was.
         kept = answer[:MAX_ANSWER] if isinstance(answer, str) else repr(answer)[:MAX_ANSWER]
-        entry: dict = {"attempt": attempt, "answer": kept}
+        entry: dict = {"attempt": attempt, "answer": kept,
+                       "model_s": round(time.monotonic() - asked, 3)}
         transcript.append(entry)
         repeated = kept in seen
         seen.add(kept)
@@ -147,25 +188,88 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
             msgs = msgs + P.correction(kept, last, repeated)
             continue
         proto = by_name[proposal.function]
-        source = method_source(need, proto, proposal)
-        _say(progress, attempt, attempts, f"verifying {proto.name} in the sandbox")
-        check = verify(source, binding_cdef(need, proto, proposal), need.library, proposal,
-                       list(need.args), wall_s)
-        entry["check"] = check.to_dict()
-        if check.ok:
-            return Learned(need, proto.name, source, proposal, attempt,
-                           time.monotonic() - start, backend.path, backend.sha256, prompt_sha,
-                           check, transcript)
-        last = check.feedback()
-        test_failed = proto.name if check.kind == "assertion" else ""
-        msgs = msgs + P.correction(kept, last, repeated, test_failed)
+        _say(progress, attempt, attempts, f"trying {proto.name} and its look-alikes in the sandbox")
+        verdict, found = _weigh(need, Binding(need, proto, proposal), pool, defined, wall_s,
+                                docs, entry)
+        if verdict in ("install", "unverified"):
+            learned = Learned(need, found.name, found.source, found.proposal, attempt,
+                              time.monotonic() - start, backend.path, backend.sha256,
+                              prompt_sha, entry.pop("_check"), transcript, entry["evidence"])
+            if verdict == "install" or pending is not None or attempt == attempts:
+                return learned  # an unverified one after evidence was asked for: the caller's
+            pending = learned
+            last = _unchecked(found.label)
+            msgs = msgs + P.correction(kept, last)
+            continue  # the function is not at fault: no strike against it
+        last = found
+        if verdict == "ambiguous":
+            undecided = found
+            msgs = msgs + P.correction(kept, last)
+            continue  # not the function's fault either
+        undecided = ""
+        failed_test = proto.name if entry["check"]["kind"] in ("assertion", "oracle") else ""
+        msgs = msgs + P.correction(kept, last, repeated, failed_test)
         failures[proto.name] = failures.get(proto.name, 0) + 1
         if (repeated or failures[proto.name] >= 2) and len(by_name) > 1:
             # A function that keeps failing leaves the schema: the next answer must differ.
             candidates = [p for p in candidates if p.name != proto.name]
             by_name = {p.name: p for p in candidates}
             schema = P.schema(need, candidates)
+    if pending is not None:
+        return pending
+    if undecided:
+        raise _abstained(need, transcript, undecided.partition(": ")[2])
     raise _failed(need, transcript, last)
+
+
+def _weigh(need: Need, primary: Binding, pool: list, defined: dict, wall_s: float,
+           docs: dict[str, str], entry: dict) -> tuple[str, object]:
+    """One proposal through the sandbox and the evidence: ("install" | "unverified",
+    the Binding), or ("reject" | "ambiguous", the feedback for the model). The
+    transcript entry gets
+    the gate's check, the decision, and what a Learned needs."""
+    tried = time.monotonic()
+    trial = T.run(need, primary, pool, defined, wall_s, docs)
+    entry["trial_s"] = round(time.monotonic() - tried, 3)
+    entry["check"] = trial.check.to_dict()
+    if not trial.check.ok:
+        return "reject", trial.check.feedback()
+    decision = decide(trial.case)
+    entry["decision"] = {"kind": decision.kind, "evidence": decision.evidence,
+                         "feedback": decision.feedback}
+    if decision.kind in ("install", "unverified"):
+        chosen = trial.bindings[decision.chosen]
+        check = trial.check if chosen is primary else T.gate(need, chosen, wall_s)
+        if check.ok:
+            entry["_check"], entry["evidence"] = check, decision.evidence
+            return decision.kind, chosen
+        decision = Decision("reject", feedback=check.feedback())
+    head, _, message = decision.feedback.partition(": ")
+    kind, _, stage = head.partition(" (stage ")
+    entry["check"] = {**trial.check.to_dict(), "ok": False, "kind": kind,
+                      "message": clean(message), "stage": stage.rstrip(")")}
+    return ("ambiguous" if decision.kind == "ambiguous" else "reject"), decision.feedback
+
+
+def _unchecked(label: str) -> str:
+    return (f"unchecked (stage evidence): nothing checked {label}: there is no oracle and no "
+            "expected value. Give an oracle (a Python expression) or an expected value you "
+            "are sure of, for the function that does what the message asks; null only if "
+            "Python has no such computation and you cannot know the value")
+
+
+def _direct(need: Need, proto, start: float, wall_s: float, progress) -> Learned:
+    """`call_c_NAME:`: the person named the function; it must only pass the gate."""
+    proposal = direct_proposal(proto, need)
+    binding = Binding(need, proto, proposal)
+    _say(progress, 1, 1, f"verifying {proto.name} in the sandbox")
+    check = verify(binding.source, binding.cdef, need.library, proposal, list(need.args),
+                   wall_s)
+    transcript = [{"proposal": proposal.to_dict(), "check": check.to_dict()}]
+    if check.ok:
+        return Learned(need, proto.name, binding.source, proposal, 1, time.monotonic() - start,
+                       "none (call_c_)", "", "", check, transcript, {"kind": "direct"})
+    raise _failed(need, transcript, check.feedback())
 
 
 def verify_seconds(value: object) -> float:
@@ -188,6 +292,12 @@ def _failed(need: Need, transcript: list[dict], last: str) -> LearnFailed:
         f"could not learn {need.selector} from {need.header} after {tries} attempt(s): "
         f"{clean(last)}{where}"
     )
+
+
+def _abstained(need: Need, transcript: list[dict], why: str) -> LearnAbstained:
+    path = save_transcript(need, transcript)
+    where = f"; transcript: {path}" if path else ""
+    return LearnAbstained(f"{need.selector} not installed: {clean(why)}{where}")
 
 
 def save_transcript(need: Need, transcript: list[dict]) -> str | None:
@@ -217,9 +327,10 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
         bound = bound_library(world, receiver)
         if bound is None:
             raise UsageError(f"{world.describe(receiver)} is not bound to a C library")
-        return bound, settings(world, receiver), world.describe(receiver)
+        return bound, settings(world, receiver), world.describe(receiver), \
+            world.name_of(receiver)
 
-    (header, library), conf, label = session.run(path, context, write=False)
+    (header, library), conf, label, name = session.run(path, context, write=False)
     need = Need(request.selector, request.args, header, library, label)
     backend = None
     if not need.direct:
@@ -234,10 +345,57 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
     attempts = attempts if isinstance(attempts, int) and 0 < attempts <= 20 else 3
     learned = propose_and_verify(need, candidates, backend, attempts, progress,
                                  verify_seconds(conf.get("verifySeconds")))
-    if review is not None and not review(learned):
+    if not learned.verified:
+        if review is not None:
+            if not review(learned):
+                raise LearnAbstained(f"{need.selector} not installed: the unverified binding "
+                                     f"{learned.function}() was not approved")
+            learned.evidence["kind"] = "approved-unverified"
+        elif conf.get("acceptUnverified") is True:
+            learned.evidence["kind"] = "accepted-unverified"
+        else:
+            raise LearnAbstained(unverified_message(learned, name))
+    elif review is not None and not review(learned):
         raise LearnFailed(f"the binding for {need.selector} was not accepted at review")
     install(path, request, learned)
     return learned
+
+
+def unverified_message(learned: Learned, receiver: str | None) -> str:
+    """One line: the best candidate, why nothing verified it, and the exact commands that
+    install it anyway or bind the function directly."""
+    need = learned.need
+    who = receiver or "RECEIVER"
+    message = " ".join(_shell_word(w) for w in message_words(need.selector, need.args))
+    direct = [f"call_c_{learned.function}" + (":" if need.args else "")]
+    for i, arg in enumerate(need.args):
+        if i:
+            direct.append("with:")
+        direct.append(_shell_word(literal(arg)))
+    return (f"{need.selector} not installed: the best candidate, {learned.function}() in "
+            f"{need.library}, is unverified (the model gave no expected value and no oracle, "
+            f"so nothing checked its answer); to install it anyway: proto learn {who} "
+            f"{message} --approve; or bind the function yourself: proto send {who} "
+            f"{' '.join(direct)}")
+
+
+def message_words(selector: str, args: tuple) -> list[str]:
+    """A message as the shell words `proto send` reads: keywords and argument literals."""
+    parts = selector.split(":")
+    if len(parts) == 1:
+        return [selector] if not args else [selector, literal(args[0])]
+    out = []
+    for part, arg in zip(parts[:-1], args, strict=False):
+        out += [f"{part}:", literal(arg)]
+    return out
+
+
+def _shell_word(word: str) -> str:
+    """A word quoted for a POSIX shell only when it must be."""
+    import shlex
+
+    return word if word and all(c.isalnum() or c in "-_.:+/#@" for c in word) \
+        else shlex.quote(word)
 
 
 def install(path: str, request: LearnRequest, learned: Learned) -> None:

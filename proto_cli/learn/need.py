@@ -40,7 +40,7 @@ class Need:
         self.library = library
         self.receiver = receiver
         self.converters: list = []  # header functions that parse text into a fixed value
-        bad = [k for k in self.kinds if k in ("object", "nil")]
+        bad = [k for k in self.kinds if k == "object"]
         if bad:
             raise UsageError(
                 f"cannot learn {selector}: a C function cannot take a {bad[0]} argument"
@@ -54,8 +54,8 @@ class Need:
         return None
 
     def describe_args(self) -> list[str]:
-        return [f"arg{i + 1} = {a!r} ({k})" for i, (a, k) in enumerate(zip(self.args, self.kinds,
-                                                                          strict=True))]
+        return [f"arg{i + 1} = {'nil' if a is None else repr(a)} ({k})"
+                for i, (a, k) in enumerate(zip(self.args, self.kinds, strict=True))]
 
     def message_text(self) -> str:
         parts = self.selector.split(":")
@@ -63,13 +63,16 @@ class Need:
             return self.selector
         words = []
         for part, arg in zip(parts[:-1], self.args, strict=True):
-            words.append(f"{part}: {_literal(arg)}")
+            words.append(f"{part}: {literal(arg)}")
         return " ".join(words)
 
 
-def _literal(value: object) -> str:
+def literal(value: object) -> str:
+    """A value as the message syntax writes it (`'it''s'`, `#[1 2]`, `nil`)."""
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     if isinstance(value, bytes):
         return "#[" + " ".join(str(b) for b in value) + "]"
+    if value is None:
+        return "nil"
     return repr(value)

@@ -18,12 +18,16 @@ from .need import Need
 
 SYSTEM = (
     "You connect Smalltalk-style messages to functions of a C library. You get the message, "
-    "its arguments and candidate C functions from the library's real header. Answer with "
-    "JSON only, in this order:\n"
+    "its arguments and candidate C functions from the library's real header, each with the "
+    "line that documents it where there is one. Answer with JSON only, in this order:\n"
+    '- "oracle": one Python expression over arg1, arg2... that computes the answer the '
+    "message asks for with Python's standard library (math, cmath, zlib, binascii, hashlib, "
+    "struct, uuid, fnmatch, unicodedata, string, calendar, sqlite3, base64, "
+    "xml.parsers.expat...) or the header's constants, with no import; null when Python has "
+    "no such computation. Decide what the message means before you pick the function;\n"
     '- "test": {"inputs": the message\'s own arguments when you can compute the answer '
     'for them, else arguments for which you are sure of it, "expect": that answer, or null '
-    "when you cannot compute it exactly (checksums, hashes, bit patterns)}; "
-    "decide what the message means before you pick the function;\n"
+    "when you cannot compute it exactly (checksums, hashes, bit patterns)};\n"
     '- "function": the candidate that does what the message asks;\n'
     '- "args": one entry per C parameter, in order, saying where its value comes from: '
     '"arg1", "arg2"... (the message\'s arguments, in any order the function needs), '
@@ -44,28 +48,47 @@ EXAMPLES: list[tuple[dict, dict]] = [
     (
         {"library": "libm.so.6", "header": "math.h", "message": "squareRootOf: 16.0",
          "args": ["arg1 = 16.0 (float)"],
-         "candidates": ["double sqrt(double x)", "double cbrt(double x)", "float sqrtf(float x)",
-                        "double exp(double x)", "double pow(double x, double y)"]},
-        {"test": {"inputs": [16.0], "expect": 4.0}, "function": "sqrt", "args": ["arg1"]},
+         "candidates": ["double sqrt(double x)  // square root function",
+                        "double cbrt(double x)  // cube root function",
+                        "float sqrtf(float x)  // square root function",
+                        "double exp(double x)  // base-e exponential function",
+                        "double pow(double x, double y)  // power functions"]},
+        {"oracle": "math.sqrt(arg1)", "test": {"inputs": [16.0], "expect": 4.0},
+         "function": "sqrt", "args": ["arg1"]},
     ),
     (
         {"library": "libc.so.6", "header": "string.h", "message": "compareBytes: 'abc' with: 'abd'",
          "args": ["arg1 = 'abc' (str)", "arg2 = 'abd' (str)"],
-         "candidates": ["int memcmp(const void *s1, const void *s2, unsigned long n)",
-                        "int strcmp(const char *s1, const char *s2)",
-                        "void *memchr(const void *s, int c, unsigned long n)",
-                        "unsigned long strlen(const char *s)"]},
-        {"test": {"inputs": ["abc", "abc"], "expect": 0},
+         "candidates": ["int memcmp(const void *s1, const void *s2, unsigned long n)"
+                        "  // compare memory areas",
+                        "int strcmp(const char *s1, const char *s2)  // compare two strings",
+                        "void *memchr(const void *s, int c, unsigned long n)"
+                        "  // scan memory for a character",
+                        "unsigned long strlen(const char *s)  // calculate the length of a "
+                        "string"]},
+        {"oracle": None, "test": {"inputs": ["abc", "abc"], "expect": 0},
          "function": "memcmp", "args": ["arg1", "arg2", "len(arg1)"]},
     ),
     (
-        {"library": "libc.so.6", "header": "stdlib.h", "message": "parseOctal: '17'",
-         "args": ["arg1 = '17' (str)"],
-         "candidates": ["long strtol(const char *nptr, char **endptr, int base)",
-                        "unsigned long strtoul(const char *nptr, char **endptr, int base)",
-                        "int atoi(const char *nptr)", "double atof(const char *nptr)"]},
-        {"test": {"inputs": ["17"], "expect": 15},
-         "function": "strtoul", "args": ["arg1", "NULL", 8]},
+        {"library": "libc.so.6", "header": "stdlib.h", "message": "parseBinary: '1101'",
+         "args": ["arg1 = '1101' (str)"],
+         "candidates": ["long strtol(const char *nptr, char **endptr, int base)"
+                        "  // convert a string to a long integer",
+                        "unsigned long strtoul(const char *nptr, char **endptr, int base)"
+                        "  // convert a string to an unsigned long integer",
+                        "int atoi(const char *nptr)  // convert a string to an integer",
+                        "double atof(const char *nptr)  // convert a string to a double"]},
+        {"oracle": "int(arg1, 2)", "test": {"inputs": ["1101"], "expect": 13},
+         "function": "strtoul", "args": ["arg1", "NULL", 2]},
+    ),
+    (
+        {"library": "libdate.so.2", "header": "date.h", "message": "isLeapYear: 1900",
+         "args": ["arg1 = 1900 (int)"],
+         "candidates": ["int date_is_leap(int year)  // Nonzero if year is a leap year.",
+                        "int date_days_in_year(int year)  // The number of days in a year.",
+                        "int date_is_valid(int year)  // Nonzero if the year is in range."]},
+        {"oracle": "calendar.isleap(arg1)", "test": {"inputs": [1900], "expect": False},
+         "function": "date_is_leap", "args": ["arg1"]},
     ),
     (
         {"library": "libxxhash.so.0", "header": "xxhash.h", "message": "hashOf: 'abc'",
@@ -75,7 +98,7 @@ EXAMPLES: list[tuple[dict, dict]] = [
                         "unsigned long XXH64(const void *input, unsigned long length, "
                         "unsigned long seed)",
                         "unsigned int XXH_versionNumber(void)"]},
-        {"test": {"inputs": ["abc"], "expect": None},
+        {"oracle": None, "test": {"inputs": ["abc"], "expect": None},
          "function": "XXH32", "args": ["arg1", "len(arg1)", 0]},
     ),
     (
@@ -86,8 +109,19 @@ EXAMPLES: list[tuple[dict, dict]] = [
                         "int MD5_Init(MD5_CTX *c)",
                         "int MD5_Final(unsigned char *md, MD5_CTX *c)"],
          "constants": ["MD5_DIGEST_LENGTH = 16", "MD5_CBLOCK = 64"]},
-        {"test": {"inputs": ["abc"], "expect": None},
+        {"oracle": "hashlib.md5(arg1.encode()).digest()",
+         "test": {"inputs": ["abc"], "expect": None},
          "function": "MD5", "args": ["arg1", "len(arg1)", "out"], "out_size": 16},
+    ),
+    (
+        {"library": "libfoo.so.1", "header": "foo.h", "message": "versionString",
+         "args": [],
+         "candidates": ["const char *foo_version(void)  // The library's version as text.",
+                        "int foo_version_number(void)  // The library's version as a number.",
+                        "const char *foo_last_error(void)  // The last error message."],
+         "constants": ['FOO_VERSION = "2.1.0"', "FOO_VERSION_NUMBER = 20100"]},
+        {"oracle": "FOO_VERSION", "test": {"inputs": [], "expect": "2.1.0"},
+         "function": "foo_version", "args": []},
     ),
 ]
 
@@ -102,7 +136,7 @@ def task_text(task: dict) -> str:
         lines.append("Converters:")
         lines += [f"  {c}" for c in task["converters"]]
     if task.get("constants"):
-        lines.append("Integer constants:")
+        lines.append("Constants:")
         lines += [f"  {c}" for c in task["constants"]]
     return "\n".join(lines)
 
@@ -145,21 +179,31 @@ def _param(param) -> str:
     return f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}"
 
 
-def need_task(need: Need, candidates: list[Prototype], constants: list[str]) -> dict:
+def need_task(need: Need, candidates: list[Prototype], constants: list[str],
+              docs: dict[str, str] | None = None) -> dict:
     used = {converter_of(o) for p in candidates for opts in options_for(p, need) for o in opts}
+    docs = docs or {}
     return {"library": need.library, "header": need.header, "message": need.message_text(),
             "args": need.describe_args(),
-            "candidates": [line(p) for p in candidates],
+            "candidates": [documented(p, docs) for p in candidates],
             "converters": [line(c) for c in need.converters if c.name in used],
             "constants": constants}
 
 
-def messages(need: Need, candidates: list[Prototype], constants: list[str]) -> list[dict]:
+def documented(proto: Prototype, docs: dict[str, str]) -> str:
+    """The prototype and, where the system documents it, its one line."""
+    doc = docs.get(proto.name)
+    return f"{line(proto)}  // {doc}" if doc else line(proto)
+
+
+def messages(need: Need, candidates: list[Prototype], constants: list[str],
+             docs: dict[str, str] | None = None) -> list[dict]:
     out = [{"role": "system", "content": SYSTEM}]
     for task, answer in EXAMPLES:
         out.append({"role": "user", "content": task_text(task)})
         out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
-    out.append({"role": "user", "content": task_text(need_task(need, candidates, constants))})
+    out.append({"role": "user", "content": task_text(need_task(need, candidates, constants,
+                                                               docs))})
     return out
 
 
@@ -168,10 +212,10 @@ def correction(answer: str, feedback: str, repeated: bool = False,
     """The turns that tell the model its last answer failed, verbatim. When the test
     failed, the test may be what is wrong, not the function: say so."""
     again = ("You gave this same answer before and it failed the same way: change the "
-             "function, the args or the expected value.\n" if repeated else "")
-    which = (f"Either {test_failed} is the wrong function, or your expected value is wrong: "
-             f"if the result it gave is what the message asks for, keep {test_failed} and "
-             "correct \"expect\"; otherwise choose another function.\n"
+             "function, the args, the oracle or the expected value.\n" if repeated else "")
+    which = (f"Either {test_failed} is the wrong function, or your oracle or expected value "
+             f"is wrong: if the result it gave is what the message asks for, keep "
+             f"{test_failed} and correct them; otherwise choose another function.\n"
              if test_failed else "")
     return [
         {"role": "assistant", "content": answer},
@@ -186,7 +230,8 @@ def schema(need: Need, candidates: list[Prototype]) -> dict:
     """A JSON schema whose every instance names a candidate and fits its parameters."""
     input_types = {"int": {"type": "integer"}, "float": {"type": "number"},
                    "bool": {"type": "boolean"}, "str": {"type": "string"},
-                   "bytes": {"type": "string"}, "pointer": {"type": "null"}}
+                   "bytes": {"type": "string"}, "pointer": {"type": "null"},
+                   "nil": {"type": "null"}}
     test = {
         "type": "object",
         "properties": {
@@ -207,10 +252,11 @@ def schema(need: Need, candidates: list[Prototype]) -> dict:
                 item = {"anyOf": [{"enum": options}, {"type": "integer"}]}
             items.append(item)
             needs_size = needs_size or ("out" in options and not param.array)
-        props = {"test": test, "function": {"const": proto.name},
+        props = {"oracle": {"anyOf": [{"type": "string"}, {"type": "null"}]}, "test": test,
+                 "function": {"const": proto.name},
                  "args": {"type": "array", "prefixItems": items, "minItems": len(items),
                           "maxItems": len(items)}}
-        required = ["test", "function", "args"]
+        required = ["oracle", "test", "function", "args"]
         if needs_size:
             props["out_size"] = {"type": "integer"}
             required.append("out_size")

@@ -33,7 +33,10 @@ def data(value: object) -> bytes:
 
 
 def cbuf(ffi, ctype: str, value: object):
-    """A NUL-terminated copy of a string or bytes argument, typed as `ctype` points to."""
+    """A NUL-terminated copy of a string or bytes argument, typed as `ctype` points to;
+    NULL for nil (C's "no string": `check_version(NULL)`)."""
+    if value is None:
+        return ffi.NULL
     raw = data(value)
     return ffi.new(f"{ctype}[]", raw + b"\0")
 

@@ -1,0 +1,363 @@
+"""What a learned binding's install rests on, and the decision to install at all.
+
+A binding is installed on evidence that does not come from the model's arithmetic
+alone, or not at all:
+
+- an **oracle**: the model's Python expression for the answer, computed in the
+  sandbox on the message's arguments and on generated ones (probes.py). A binding
+  that agrees with it on all of them (or nearly all of many) is *oracle-supported*;
+- a **stated value**: the model's expected answer for its test inputs. It supports
+  a binding, but is never enough to switch away from the function the model chose:
+  a wrong value would lead straight to the sibling that matches it (`atan` for
+  `tangentOf:`).
+
+Every candidate the evidence supports is grouped with those that answer the same on
+every probe (they are the same function, as far as anyone can tell). One group: it
+is the answer, unless the documentation clearly names another function. Several, or
+such a rival: the evidence does not tell them apart; the model hears both answers
+and may give sharper evidence, and in the end learning abstains. (A 1.5B model asked
+to judge between two concrete answers picked `atan` for `tangentOf:` and `toupper`
+for `isUppercase:`: its judgement is no evidence.) None: the proposal failed, and the
+model hears why. No oracle and no stated value: the binding is *unverified*, and is
+installed only if a person approves it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .oracle import OUTSIDE
+from .survey import Error, Row
+
+ORACLE_REL = 1e-9  # Python's math and C's libm mostly agree to the last bit
+STATED_REL = 1e-3  # a stated value is written with few digits
+NEARLY_ALL = 0.9  # share of many inputs an oracle-supported binding must agree on
+MANY = 10
+STRONG_INPUTS = 4  # an oracle that chose a function the model did not name needs these
+MAX_CHOICES = 4
+
+
+def number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def matches(got: object, want: object, rel: float, predicate: bool = False) -> bool:
+    """Whether a binding's answer is the expected one. C predicates answer nonzero for
+    yes (isspace(' ') is 8192 here), so a predicate compares truth values."""
+    if isinstance(got, Error) or want is OUTSIDE:
+        return False
+    if predicate or isinstance(want, bool):
+        return (number(got) or isinstance(got, bool)) and bool(got) == bool(want)
+    if want is None:
+        return got is None
+    if number(want):
+        if not number(got):
+            return False
+        if isinstance(got, float) and isinstance(want, float) and got != got and want != want:
+            return True
+        try:
+            return math.isclose(got, want, rel_tol=rel, abs_tol=rel * 1e-3)
+        except OverflowError:
+            return False
+    if isinstance(want, str):
+        if isinstance(got, bytes):
+            return got.hex() == want.lower() or got == want.encode("utf-8", "replace")
+        return got == want
+    if isinstance(want, bytes):
+        return got == want or (isinstance(got, str) and got.encode("utf-8") == want)
+    return False
+
+
+def same(a: object, b: object) -> bool:
+    """Two bindings' answers to one input are the same answer."""
+    if isinstance(a, Error) or isinstance(b, Error):
+        return isinstance(a, Error) and isinstance(b, Error)
+    if number(a) and number(b):
+        return matches(a, b, ORACLE_REL)
+    return type(a) is type(b) and a == b
+
+
+def stated_predicate(expect: object, got: object) -> bool:
+    """A stated 1 for an integer answer means "true", as C predicates answer."""
+    return isinstance(expect, bool) or (expect == 1 and isinstance(expect, int)
+                                        and number(got) and not isinstance(got, float))
+
+
+class Support:
+    """How one binding stands against the evidence."""
+
+    __slots__ = ("oracle", "agreed", "valued", "stated")
+
+    def __init__(self) -> None:
+        self.oracle = False
+        self.agreed = 0
+        self.valued = 0
+        self.stated = False
+
+
+class Decision:
+    """install | reject | ambiguous | unverified, with what it rests on."""
+
+    def __init__(self, kind: str, *, chosen: int | None = None, evidence: dict | None = None,
+                 classes: list[list[int]] | None = None, probe: int = 0,
+                 feedback: str = "") -> None:  # kind: install|reject|ambiguous|unverified
+        self.kind = kind
+        self.chosen = chosen
+        self.evidence = evidence or {}
+        self.classes = classes or []
+        self.probe = probe
+        self.feedback = feedback
+
+
+class Case:
+    """The table to decide on: bindings (0 is the proposal) x probes (0 is the message's
+    own arguments, `test` the test's inputs), the oracle's values and the stated value."""
+
+    def __init__(self, labels: list[str], rows: list[Row], probes: list[tuple], test: int,
+                 oracle: str | None, values: list | None, expect: object,
+                 oracle_problem: str = "", relevance: list[float] | None = None) -> None:
+        self.labels = labels
+        self.relevance = relevance or [0.0] * len(labels)
+        self.rows = rows
+        self.probes = probes
+        self.test = test
+        self.oracle = oracle
+        self.values = values
+        self.expect = expect
+        self.oracle_problem = oracle_problem
+        self.valued = [j for j, v in enumerate(values or []) if v is not OUTSIDE]
+        if oracle and values is not None and not self.valued:
+            self.oracle_problem = self.oracle_problem or "it raised for every input"
+        truths = [values[j] for j in self.valued] if values else []
+        self.predicate = bool(truths) and all(
+            isinstance(v, bool) or (number(v) and v in (0, 1)) for v in truths)
+        self.support = [self._support(r) for r in rows]
+
+    @property
+    def oracle_usable(self) -> bool:
+        return bool(self.oracle) and bool(self.valued)
+
+    def _support(self, row: Row) -> Support:
+        s = Support()
+        if not row.ok:
+            return s
+        results = row.results
+        if self.expect is not None:
+            got = results[self.test]
+            s.stated = matches(got, self.expect, STATED_REL, stated_predicate(self.expect, got))
+        if self.oracle_usable:
+            s.valued = len(self.valued)
+            s.agreed = sum(matches(results[j], self.values[j], ORACLE_REL, self.predicate)
+                           for j in self.valued)
+            key = [j for j in (0, self.test) if j in self.valued]
+            s.oracle = all(matches(results[j], self.values[j], ORACLE_REL, self.predicate)
+                           for j in key) and (
+                s.agreed == s.valued or (s.valued >= MANY and s.agreed >= NEARLY_ALL * s.valued))
+        return s
+
+    def strong(self, i: int) -> bool:
+        """Oracle support a function the model did not name can stand on alone: many
+        inputs with more than one answer among them."""
+        s = self.support[i]
+        distinct = {repr(self.values[j]) for j in self.valued}
+        return s.oracle and s.valued >= STRONG_INPUTS and len(distinct) >= 2
+
+    def representative(self, group: list[int]) -> int:
+        """The proposal if the group holds it, else the member whose name and documentation
+        say most of what the selector says (`ldexp` before `scalb`)."""
+        if 0 in group:
+            return 0
+        return max(group, key=lambda i: (self.relevance[i], -i))
+
+    def classes(self, members: list[int]) -> list[list[int]]:
+        """The members grouped by their answers to every probe, in member order."""
+        out: list[list[int]] = []
+        for i in members:
+            for group in out:
+                a, b = self.rows[group[0]].results, self.rows[i].results
+                if all(same(x, y) for x, y in zip(a, b, strict=True)):
+                    group.append(i)
+                    break
+            else:
+                out.append([i])
+        return out
+
+
+def decide(case: Case) -> Decision:
+    """The install decision for one proposal and its siblings. It never rests on the
+    model's judgement alone: where the evidence leaves more than one answer, or the
+    documentation names another function more clearly, it does not install."""
+    n = len(case.rows)
+    oracle_ok = case.oracle_usable and any(s.oracle for s in case.support)
+    stated = case.expect is not None
+    conflict = (oracle_ok and stated and case.test in case.valued
+                and not matches(case.values[case.test], case.expect, STATED_REL,
+                                stated_predicate(case.expect, case.values[case.test])))
+    by_oracle = [i for i in range(n) if case.support[i].oracle] if oracle_ok else []
+    by_value = [i for i in range(n) if case.support[i].stated] if stated else []
+    if oracle_ok:
+        supported = sorted(set(by_oracle) | set(by_value)) if conflict else by_oracle
+    elif stated:
+        supported = by_value
+    else:
+        if case.oracle:  # given, but no evidence: let the model correct it
+            return Decision("reject", feedback=_oracle_feedback(case))
+        return Decision("unverified", chosen=0, evidence=_evidence(case, 0, [0]))
+    if not supported:
+        return Decision("reject", feedback=_feedback(case))
+    groups = case.classes(supported)
+    mine = next((g for g in groups if 0 in g), None)
+    if mine is None:
+        # The proposal failed: only a function the oracle alone picks out may replace it
+        # (never one a stated value picks: that is how a wrong value finds its sibling).
+        strong = [g for g in groups if all(case.strong(i) for i in g)]
+        if conflict or len(strong) != 1:
+            return Decision("reject", feedback=_feedback(case))
+        return _unless_rival(case, strong[0], case.representative(strong[0]))
+    if len(groups) == 1:
+        return _unless_rival(case, mine, 0)
+    if conflict and case.support[0].oracle:
+        # The model's function and its oracle agree; only its arithmetic did not.
+        return _unless_rival(case, mine, 0)
+    best = max(case.relevance[i] for i in mine)
+    if all(best >= max(case.relevance[i] for i in g) + RIVAL_MARGIN for g in groups
+           if g is not mine):
+        return _unless_rival(case, mine, 0)  # the documentation names the proposal
+    others = [g for g in groups if g is not mine][:MAX_CHOICES - 1]
+    return _ambiguous(case, [mine] + others, "the evidence does not tell them apart")
+
+
+def _unless_rival(case: Case, group: list[int], chosen: int) -> Decision:
+    rival = _better_documented(case, group)
+    if rival is None:
+        return Decision("install", chosen=chosen,
+                        evidence=_evidence(case, chosen, group,
+                                           proposed=0 if chosen else None))
+    return _ambiguous(case, [group, rival], f"the documentation of "
+                      f"{case.labels[case.representative(rival)]} says more of what the "
+                      "message says")
+
+
+def _ambiguous(case: Case, groups: list[list[int]], why: str) -> Decision:
+    """Candidates the evidence cannot choose between, named with their answers where
+    they differ: the model may answer with an oracle or test that tells them apart."""
+    j = distinguishing(case, groups)
+    told = "; ".join(f"{case.labels[case.representative(g)]} answers "
+                     f"{show(case.rows[g[0]].results[j])}" for g in groups)
+    return Decision("ambiguous", classes=groups, probe=j,
+                    feedback=f"ambiguous (stage evidence): for inputs {_args(case.probes[j])}: "
+                             f"{told}; {why}. Give an oracle or a test whose expected value "
+                             "tells them apart, for the one the message means")
+
+
+def _better_documented(case: Case, group: list[int]) -> list[int] | None:
+    """Another binding, answering differently, whose name and documentation say clearly
+    more of what the selector says than the chosen one's: the evidence may only confirm
+    the model's own misreading (`pow` for `scale:byPowerOfTwo:`, where `ldexp` is
+    "multiply ... by integral power of 2"), so the two are put to the model side by side.
+    Its group, or None."""
+    mine = max(case.relevance[i] for i in group)
+    best, best_score = None, mine + RIVAL_MARGIN
+    for i, row in enumerate(case.rows):
+        if i in group or not row.ok or case.relevance[i] < max(best_score, RIVAL_FLOOR):
+            continue
+        best, best_score = i, case.relevance[i]
+    if best is None:
+        return None
+    return next(g for g in case.classes(list(range(len(case.rows)))) if best in g)
+
+
+RIVAL_MARGIN = 0.3  # a third more of the selector's words
+RIVAL_FLOOR = 0.5
+
+
+def distinguishing(case: Case, groups: list[list[int]]) -> int:
+    """The probe on which the groups' answers differ most: the message's own arguments
+    when they tell them apart, else the earliest best one."""
+    best, best_count = 0, -1
+    for j in range(len(case.probes)):
+        answers: list = []
+        for g in groups:
+            value = case.rows[g[0]].results[j]
+            if not any(same(value, a) for a in answers):
+                answers.append(value)
+        if len(answers) > best_count:
+            best, best_count = j, len(answers)
+        if best_count == len(groups):
+            break
+    return best
+
+
+def _evidence(case: Case, chosen: int, group: list[int], proposed: int | None = None) -> dict:
+    s = case.support[chosen]
+    out: dict = {}
+    if s.oracle and case.oracle:
+        out["kind"] = "oracle"
+        out["oracle"] = case.oracle
+        out["inputs"] = s.valued
+        out["agreed"] = s.agreed
+    elif s.stated:
+        out["kind"] = "value"
+    else:
+        out["kind"] = "unverified"
+    if case.expect is not None:
+        out["expect"] = case.expect
+        out["test"] = list(case.probes[case.test])
+        out["expect_held"] = s.stated
+    if case.oracle and out["kind"] != "oracle":
+        out["oracle"] = case.oracle
+        out["oracle_note"] = case.oracle_problem or "it agreed with no candidate"
+    out["siblings"] = len(case.rows) - 1
+    ruled = [case.labels[i] for i in range(len(case.rows)) if i not in group
+             and case.rows[i].ok and i != chosen]
+    out["ruled_out"] = ruled[:12]
+    same_answers = [case.labels[i] for i in group if i != chosen]
+    if same_answers:
+        out["same_answers"] = same_answers[:6]
+    if proposed is not None:
+        out["proposed"] = case.labels[proposed]
+    return out
+
+
+def _feedback(case: Case) -> str:
+    """Why the proposal failed, in terms the model can act on: what its function answered
+    against what its test and its oracle expected."""
+    row = case.rows[0]
+    name = case.labels[0]
+    if not row.ok:
+        return f"error (stage call): {name} could not be run: {row.failure}"
+    parts = []
+    got = row.results[case.test]
+    inputs = _args(case.probes[case.test])
+    if case.expect is not None and not case.support[0].stated:
+        parts.append(f"assertion (stage test): expected {show(case.expect)}, got {show(got)} "
+                     f"from {name} for inputs {inputs}")
+    if case.oracle_usable:
+        bad = next((j for j in case.valued if not matches(row.results[j], case.values[j],
+                                                          ORACLE_REL, case.predicate)), None)
+        if bad is not None:
+            parts.append(f"oracle (stage oracle): for inputs {_args(case.probes[bad])} your oracle "
+                         f"{case.oracle} gives {show(case.values[bad])} but {name} answered "
+                         f"{show(row.results[bad])}")
+    return "; ".join(parts) or f"assertion (stage test): {name} is not supported by the test"
+
+
+def _oracle_feedback(case: Case) -> str:
+    return (f"oracle (stage oracle): your oracle {case.oracle} could not be evaluated "
+            f"({case.oracle_problem or 'no value'}); write a Python expression that works, "
+            "or null")
+
+
+def _args(values: tuple) -> str:
+    return "[" + ", ".join(show(v) for v in values) + "]"
+
+
+def show(value: object) -> str:
+    """A value as the model reads it: short, with bytes in hex."""
+    if isinstance(value, bytes):
+        text = value.hex()
+        return text if len(text) <= 64 else text[:61] + "..."
+    if isinstance(value, float):
+        return repr(round(value, 9)) if math.isfinite(value) else repr(value)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
