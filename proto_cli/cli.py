@@ -37,7 +37,8 @@ ReviewOpt = Annotated[
     bool, typer.Option("--review", help="Show a learned binding and ask before installing.")
 ]
 ApproveOpt = Annotated[
-    bool, typer.Option("--approve", help="With --review: approve without asking (scripts).")
+    bool, typer.Option("--approve", help="Install a learned binding without asking, even an "
+                                         "unverified one (with --review: after showing it).")
 ]
 _WORDS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 
@@ -189,17 +190,27 @@ def methods(
 
 
 def _reviewer(review: bool, approve: bool):
-    """The human-in-the-loop gate: show the verified binding, then ask (or --approve)."""
-    if not review:
+    """The human-in-the-loop gate: show the binding and its evidence, then ask (or
+    --approve). Without either, verified bindings install and unverified ones do not."""
+    if not review and not approve:
         return None
 
     def ask(learned) -> bool:
+        if not review:
+            return True
         err = sys.stderr
+        evidence = learned.evidence
         print(f"--- proposed binding for {learned.need.selector}: C {learned.function}() "
-              f"(attempt {learned.attempts}, sandbox verdict: ok)", file=err)
+              f"(attempt {learned.attempts}, sandbox verdict: ok, evidence: "
+              f"{evidence.get('kind')})", file=err)
         print(learned.source, file=err)
         print(f"test: {learned.proposal.test_inputs} -> expect {learned.proposal.expect!r}; "
               f"message result in the sandbox: {learned.check.result!r}", file=err)
+        if evidence.get("oracle"):
+            print(f"oracle: {evidence['oracle']} (agreed on {evidence.get('agreed', 0)} of "
+                  f"{evidence.get('inputs', 0)} inputs)", file=err)
+        if not learned.verified:
+            print("UNVERIFIED: nothing checked this binding's answer", file=err)
         if approve:
             return True
         if not sys.stdin.isatty():

@@ -98,7 +98,8 @@ def test_a_crashing_proposal_is_contained_and_retried(tinylib):
     candidates = rank(prototypes(header), need)
     backend = ScriptedBackend([
         json.dumps(answer("tiny_add", ["arg1", "arg2"], [1, 1], 3)),
-        json.dumps(answer("tiny_add", ["arg1", "arg2"], [1, 1], 2)),
+        # corrected on other inputs: 2 for [1, 1] would repeat what the model was shown
+        json.dumps(answer("tiny_add", ["arg1", "arg2"], [2, 5], 7)),
     ])
     learned = propose_and_verify(need, candidates, backend, attempts=3)
     assert learned.attempts == 2

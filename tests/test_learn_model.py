@@ -46,3 +46,43 @@ def test_learns_a_zlib_checksum(proto):
     out = learn(proto, "z", "zlib.h", "libz.so.1", "crc32Of:", "'hello'")
     assert out["learned"] is True and out["function"] == "crc32"
     assert out["result"] == 907060870
+
+
+# Traps: a look-alike sits next to the function the selector names (an inverse or
+# hyperbolic sibling, a digest of another size, a predicate that is true for other
+# characters too). The promise is not that the model always finds the function: it is
+# that a method, once installed, is the right one. Not installed ("not installed: ...",
+# exit 1) keeps the promise; a wrong install breaks it.
+TRAPS = [
+    ("m", "math.h", "libm.so.6", ["hyperbolicCosineOf:", "1.0"], 1.5430806348152437, "cosh"),
+    ("s", "openssl/sha.h", "libcrypto.so.3", ["sha1Of:", "'abc'"],
+     "a9993e364706816aba3e25717850c26c9cd0d89d", "SHA1"),
+    ("k", "ctype.h", "libc.so.6", ["isDigit:", "65"], 0, "isdigit"),
+]
+
+
+@pytest.mark.parametrize(("lib", "header", "library", "words", "right", "function"), TRAPS,
+                         ids=[t[5] for t in TRAPS])
+def test_a_trap_is_learned_right_or_not_installed(proto, lib, header, library, words, right,
+                                                  function):
+    r = proto("lib", "add", lib, "--header", header, "--library", library)
+    assert r.returncode == 0, r.stderr
+    r = proto("send", "--json", lib, *words)
+    methods = json.loads(proto("methods", "--json", lib).stdout)
+    installed = [m for m in methods if m["selector"] == words[0]]
+    if r.returncode != 0:
+        assert "not installed" in r.stderr or "could not learn" in r.stderr, r.stderr
+        assert not installed, "a failed learn installed a method"
+        return
+    out = json.loads(r.stdout)
+    assert installed and out["evidence"] in ("oracle", "value"), out
+    assert out["function"] == function, out
+    result = out["result"]
+    if isinstance(right, str):
+        import base64
+
+        assert base64.b64decode(result["$base64"]).hex() == right
+    elif right == 0:
+        assert not result
+    else:
+        assert result == pytest.approx(right)

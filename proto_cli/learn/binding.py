@@ -128,9 +128,14 @@ def direct_proposal(proto: Prototype, need: Need) -> Proposal:
     remaining = list(range(1, len(need.args) + 1))
     for options in options_for(proto, need):
         pick = next((f"arg{i}" for i in remaining if f"arg{i}" in options), None)
+        converted = next((o for o in options if converter_of(o) and argument_of(o) in remaining),
+                         None)
         if pick is not None:
             remaining.remove(int(pick[3:]))
             args.append(pick)
+        elif converted is not None:  # a uuid_t from text: through the header's converter
+            remaining.remove(argument_of(converted))
+            args.append(converted)
         elif "out" in options:
             args.append("out")
         elif any(o.startswith("len(") for o in options):

@@ -119,8 +119,9 @@ def fits(proto: Prototype, need: Need) -> float | None:
         score = 0.0
         ok = True
         for i, pi in enumerate(chosen, 1):
-            if f"arg{i}" not in options[pi]:
-                ok = False
+            if f"arg{i}" not in options[pi] and f"arg{i})" not in "".join(
+                    o for o in options[pi] if converter_of(o)):
+                ok = False  # neither the argument itself nor it through a converter
                 break
             score += _type_fit(proto.params[pi], need.kinds[i - 1])
             if pi == i - 1:

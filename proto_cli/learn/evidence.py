@@ -77,12 +77,6 @@ def same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def stated_predicate(expect: object, got: object) -> bool:
-    """A stated 1 for an integer answer means "true", as C predicates answer."""
-    return isinstance(expect, bool) or (expect == 1 and isinstance(expect, int)
-                                        and number(got) and not isinstance(got, float))
-
-
 class Support:
     """How one binding stands against the evidence."""
 
@@ -100,8 +94,10 @@ class Decision:
 
     def __init__(self, kind: str, *, chosen: int | None = None, evidence: dict | None = None,
                  classes: list[list[int]] | None = None, probe: int = 0,
-                 feedback: str = "") -> None:  # kind: install|reject|ambiguous|unverified
+                 feedback: str = "", shown: list | None = None) -> None:
+        # kind: install | reject | ambiguous | unverified
         self.kind = kind
+        self.shown = shown or []  # (inputs, answer) pairs the feedback tells the model
         self.chosen = chosen
         self.evidence = evidence or {}
         self.classes = classes or []
@@ -115,9 +111,17 @@ class Case:
 
     def __init__(self, labels: list[str], rows: list[Row], probes: list[tuple], test: int,
                  oracle: str | None, values: list | None, expect: object,
-                 oracle_problem: str = "", relevance: list[float] | None = None) -> None:
+                 oracle_problem: str = "", relevance: list[float] | None = None,
+                 echoes: list[tuple[tuple, object]] | None = None,
+                 yes_no: bool = False) -> None:
         self.labels = labels
+        #: The selector asks a yes/no question (`isUpper:`, `hasPrefix:`): a stated 1 means
+        #: "true", and answers that are equally true or false everywhere are one answer.
+        self.yes_no = yes_no
         self.relevance = relevance or [0.0] * len(labels)
+        #: (inputs, answer) pairs the model was shown earlier in this learn: a stated
+        #: value equal to one of them may be a copy, not knowledge, and is no evidence.
+        self.echoes = echoes or []
         self.rows = rows
         self.probes = probes
         self.test = test
@@ -130,8 +134,22 @@ class Case:
             self.oracle_problem = self.oracle_problem or "it raised for every input"
         truths = [values[j] for j in self.valued] if values else []
         self.predicate = bool(truths) and all(
-            isinstance(v, bool) or (number(v) and v in (0, 1)) for v in truths)
+            isinstance(v, bool) or (yes_no and number(v) and v in (0, 1)) for v in truths)
         self.support = [self._support(r) for r in rows]
+
+    def stated_predicate(self, got: object) -> bool:
+        """A stated truth value, or a stated 1 for an integer answer to a yes/no
+        selector: C predicates answer nonzero for "true"."""
+        expect = self.expect
+        return isinstance(expect, bool) or (self.yes_no and expect == 1 and type(expect) is int
+                                            and number(got) and not isinstance(got, float))
+
+    def echoed(self) -> bool:
+        """Whether the stated value repeats an answer the model was shown for these inputs."""
+        inputs = self.probes[self.test]
+        return any(_key(shown) == _key(inputs) and (
+            matches(value, self.expect, STATED_REL, self.stated_predicate(value)))
+            for shown, value in self.echoes)
 
     @property
     def oracle_usable(self) -> bool:
@@ -142,13 +160,15 @@ class Case:
         if not row.ok:
             return s
         results = row.results
-        if self.expect is not None:
+        if self.expect is not None and not self.echoed() and _varies(results):
             got = results[self.test]
-            s.stated = matches(got, self.expect, STATED_REL, stated_predicate(self.expect, got))
+            s.stated = matches(got, self.expect, STATED_REL, self.stated_predicate(got))
         if self.oracle_usable:
             s.valued = len(self.valued)
             s.agreed = sum(matches(results[j], self.values[j], ORACLE_REL, self.predicate)
                            for j in self.valued)
+            if not _varies([self.values[j] for j in self.valued]):
+                return s  # an oracle with one answer for every input tells nothing apart
             key = [j for j in (0, self.test) if j in self.valued]
             s.oracle = all(matches(results[j], self.values[j], ORACLE_REL, self.predicate)
                            for j in key) and (
@@ -162,6 +182,13 @@ class Case:
         distinct = {repr(self.values[j]) for j in self.valued}
         return s.oracle and s.valued >= STRONG_INPUTS and len(distinct) >= 2
 
+    def same_answer(self, a: object, b: object) -> bool:
+        """The same answer to a yes/no question (256 and 1 are both "yes") or the same."""
+        if (self.predicate or self.yes_no) and (number(a) or isinstance(a, bool)) \
+                and (number(b) or isinstance(b, bool)):
+            return bool(a) == bool(b)
+        return same(a, b)
+
     def representative(self, group: list[int]) -> int:
         """The proposal if the group holds it, else the member whose name and documentation
         say most of what the selector says (`ldexp` before `scalb`)."""
@@ -170,12 +197,16 @@ class Case:
         return max(group, key=lambda i: (self.relevance[i], -i))
 
     def classes(self, members: list[int]) -> list[list[int]]:
-        """The members grouped by their answers to every probe, in member order."""
+        """The members grouped by their answers, in member order: to every probe, or where
+        a usable oracle is the evidence, to every input in its domain (what a binding does
+        with text `uuid.UUID` refuses is no difference anyone asked about)."""
+        over = self.valued if self.oracle_usable and any(s.oracle for s in self.support) \
+            else range(len(self.probes))
         out: list[list[int]] = []
         for i in members:
             for group in out:
                 a, b = self.rows[group[0]].results, self.rows[i].results
-                if all(same(x, y) for x, y in zip(a, b, strict=True)):
+                if all(self.same_answer(a[j], b[j]) for j in over):
                     group.append(i)
                     break
             else:
@@ -192,7 +223,7 @@ def decide(case: Case) -> Decision:
     stated = case.expect is not None
     conflict = (oracle_ok and stated and case.test in case.valued
                 and not matches(case.values[case.test], case.expect, STATED_REL,
-                                stated_predicate(case.expect, case.values[case.test])))
+                                case.stated_predicate(case.values[case.test])))
     by_oracle = [i for i in range(n) if case.support[i].oracle] if oracle_ok else []
     by_value = [i for i in range(n) if case.support[i].stated] if stated else []
     if oracle_ok:
@@ -200,11 +231,13 @@ def decide(case: Case) -> Decision:
     elif stated:
         supported = by_value
     else:
+        if case.oracle_usable:  # it evaluated, and agreed with no candidate
+            return _rejected(case)
         if case.oracle:  # given, but no evidence: let the model correct it
             return Decision("reject", feedback=_oracle_feedback(case))
         return Decision("unverified", chosen=0, evidence=_evidence(case, 0, [0]))
     if not supported:
-        return Decision("reject", feedback=_feedback(case))
+        return _rejected(case)
     groups = case.classes(supported)
     mine = next((g for g in groups if 0 in g), None)
     if mine is None:
@@ -212,7 +245,7 @@ def decide(case: Case) -> Decision:
         # (never one a stated value picks: that is how a wrong value finds its sibling).
         strong = [g for g in groups if all(case.strong(i) for i in g)]
         if conflict or len(strong) != 1:
-            return Decision("reject", feedback=_feedback(case))
+            return _rejected(case)
         return _unless_rival(case, strong[0], case.representative(strong[0]))
     if len(groups) == 1:
         return _unless_rival(case, mine, 0)
@@ -242,12 +275,13 @@ def _ambiguous(case: Case, groups: list[list[int]], why: str) -> Decision:
     """Candidates the evidence cannot choose between, named with their answers where
     they differ: the model may answer with an oracle or test that tells them apart."""
     j = distinguishing(case, groups)
-    told = "; ".join(f"{case.labels[case.representative(g)]} answers "
-                     f"{show(case.rows[g[0]].results[j])}" for g in groups)
+    names = ", ".join(case.labels[case.representative(g)] for g in groups)
+    # Their answers are not told: a model shown them copies one as its next "expected".
     return Decision("ambiguous", classes=groups, probe=j,
-                    feedback=f"ambiguous (stage evidence): for inputs {_args(case.probes[j])}: "
-                             f"{told}; {why}. Give an oracle or a test whose expected value "
-                             "tells them apart, for the one the message means")
+                    feedback=f"ambiguous (stage evidence): {names} answer differently for "
+                             f"inputs {_args(case.probes[j])}; {why}. Give an oracle or a "
+                             "test whose expected value tells them apart, for the one the "
+                             "message means")
 
 
 def _better_documented(case: Case, group: list[int]) -> list[int] | None:
@@ -319,6 +353,40 @@ def _evidence(case: Case, chosen: int, group: list[int], proposed: int | None = 
     return out
 
 
+def _rejected(case: Case) -> Decision:
+    """The proposal failed its evidence; what the model is told of its own answers is
+    remembered, so that a copy of one is not taken for knowledge later."""
+    row = case.rows[0]
+    shown = []
+    if row.ok:
+        shown = [(case.probes[j], row.results[j]) for j in {case.test, *case.valued[:1],
+                                                             *_first_disagreement(case)}]
+    return Decision("reject", feedback=_feedback(case), shown=shown)
+
+
+def _first_disagreement(case: Case) -> list[int]:
+    if not case.oracle_usable or not case.rows[0].ok:
+        return []
+    row = case.rows[0]
+    bad = next((j for j in case.valued if not matches(row.results[j], case.values[j],
+                                                      ORACLE_REL, case.predicate)), None)
+    return [] if bad is None else [bad]
+
+
+def _varies(answers: list) -> bool:
+    """More than one answer among several inputs (or a single input: nothing to vary). A
+    binding or oracle that answers the same to everything passes any test of that one
+    answer (`keyword_check(s, 1)` is 0 for every word): it is no evidence."""
+    if len(answers) <= 1:
+        return True
+    first = answers[0]
+    return any(not same(first, a) for a in answers[1:])
+
+
+def _key(values: tuple) -> tuple:
+    return tuple((type(v).__name__, v) for v in values)
+
+
 def _feedback(case: Case) -> str:
     """Why the proposal failed, in terms the model can act on: what its function answered
     against what its test and its oracle expected."""
@@ -329,12 +397,15 @@ def _feedback(case: Case) -> str:
     parts = []
     got = row.results[case.test]
     inputs = _args(case.probes[case.test])
-    if case.expect is not None and not case.support[0].stated:
+    if case.expect is not None and case.echoed():
+        parts.append(f"assertion (stage test): your expected value {show(case.expect)} for "
+                     f"inputs {inputs} repeats an answer you were shown, so it checks nothing; "
+                     "give an oracle, or a test of other inputs")
+    elif case.expect is not None and not case.support[0].stated:
         parts.append(f"assertion (stage test): expected {show(case.expect)}, got {show(got)} "
                      f"from {name} for inputs {inputs}")
     if case.oracle_usable:
-        bad = next((j for j in case.valued if not matches(row.results[j], case.values[j],
-                                                          ORACLE_REL, case.predicate)), None)
+        bad = next(iter(_first_disagreement(case)), None)
         if bad is not None:
             parts.append(f"oracle (stage oracle): for inputs {_args(case.probes[bad])} your oracle "
                          f"{case.oracle} gives {show(case.values[bad])} but {name} answered "

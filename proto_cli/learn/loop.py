@@ -168,6 +168,7 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
     failures: dict[str, int] = {}
     pending: Learned | None = None  # an unverified binding, while evidence is asked for
     undecided = ""  # why the last proposal's evidence could not choose between candidates
+    shown: list = []  # (inputs, answer) pairs told to the model: their copies prove nothing
     for attempt in range(1, attempts + 1):
         _say(progress, attempt, attempts, "asking the model")
         # Retries sample a little more freely, so a model stuck on one answer can leave it.
@@ -190,7 +191,7 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
         proto = by_name[proposal.function]
         _say(progress, attempt, attempts, f"trying {proto.name} and its look-alikes in the sandbox")
         verdict, found = _weigh(need, Binding(need, proto, proposal), pool, defined, wall_s,
-                                docs, entry)
+                                docs, entry, shown)
         if verdict in ("install", "unverified"):
             learned = Learned(need, found.name, found.source, found.proposal, attempt,
                               time.monotonic() - start, backend.path, backend.sha256,
@@ -202,6 +203,8 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
             msgs = msgs + P.correction(kept, last)
             continue  # the function is not at fault: no strike against it
         last = found
+        if pending is not None and pending.function == proto.name:
+            pending = None  # evidence has since spoken against it: no longer "unchecked"
         if verdict == "ambiguous":
             undecided = found
             msgs = msgs + P.correction(kept, last)
@@ -223,18 +226,19 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
 
 
 def _weigh(need: Need, primary: Binding, pool: list, defined: dict, wall_s: float,
-           docs: dict[str, str], entry: dict) -> tuple[str, object]:
+           docs: dict[str, str], entry: dict, shown: list) -> tuple[str, object]:
     """One proposal through the sandbox and the evidence: ("install" | "unverified",
     the Binding), or ("reject" | "ambiguous", the feedback for the model). The
     transcript entry gets
     the gate's check, the decision, and what a Learned needs."""
     tried = time.monotonic()
-    trial = T.run(need, primary, pool, defined, wall_s, docs)
+    trial = T.run(need, primary, pool, defined, wall_s, docs, list(shown))
     entry["trial_s"] = round(time.monotonic() - tried, 3)
     entry["check"] = trial.check.to_dict()
     if not trial.check.ok:
         return "reject", trial.check.feedback()
     decision = decide(trial.case)
+    shown += decision.shown
     entry["decision"] = {"kind": decision.kind, "evidence": decision.evidence,
                          "feedback": decision.feedback}
     if decision.kind in ("install", "unverified"):
@@ -374,8 +378,8 @@ def unverified_message(learned: Learned, receiver: str | None) -> str:
         direct.append(_shell_word(literal(arg)))
     return (f"{need.selector} not installed: the best candidate, {learned.function}() in "
             f"{need.library}, is unverified (the model gave no expected value and no oracle, "
-            f"so nothing checked its answer); to install it anyway: proto learn {who} "
-            f"{message} --approve; or bind the function yourself: proto send {who} "
+            f"so nothing checked its answer); to install it anyway: proto learn --approve "
+            f"{who} {message}; or bind the function yourself: proto send {who} "
             f"{' '.join(direct)}")
 
 

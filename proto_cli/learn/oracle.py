@@ -23,7 +23,10 @@ import json
 MODULES = ("math", "cmath", "zlib", "binascii", "hashlib", "struct", "uuid", "fnmatch",
            "unicodedata", "string", "sqlite3", "calendar", "base64", "operator",
            "statistics", "fractions", "bz2", "lzma", "codecs", "ipaddress", "html",
-           "colorsys", "datetime", "textwrap", "xml.parsers.expat", "urllib.parse")
+           "colorsys", "datetime", "textwrap", "xml.parsers.expat", "urllib.parse",
+           "curses.ascii")
+#: Other names for a module: C's <ctype.h> classification, as Python has it for ASCII.
+ALIASES = {"ctype": "curses.ascii"}
 #: Builtins that compute; nothing that reads files, imports, or reaches attributes by name.
 BUILTINS = ("abs", "all", "any", "bin", "bool", "bytearray", "bytes", "chr", "dict", "divmod",
             "enumerate", "filter", "float", "format", "frozenset", "hex", "int", "len", "list",
@@ -47,7 +50,7 @@ class OracleError(ValueError):
 
 def roots() -> set[str]:
     """The top-level names the modules are reached by (`xml` for xml.parsers.expat)."""
-    return {m.split(".")[0] for m in MODULES}
+    return {m.split(".")[0] for m in MODULES} | set(ALIASES)
 
 
 def check(expr: object, arity: int, constants: dict | None = None) -> str | None:
@@ -117,6 +120,11 @@ for dotted in spec["modules"]:
             setattr(node, part, types.SimpleNamespace())
         node = getattr(node, part)
     setattr(node, rest[-1], namespace(module))
+for alias, dotted in spec["aliases"].items():
+    try:
+        scope[alias] = namespace(importlib.import_module(dotted))
+    except ImportError:
+        pass
 scope.update(spec["constants"])
 code = compile(spec["expr"], "<oracle>", "eval")
 
@@ -165,7 +173,8 @@ def evaluate(expr: str, probes: list[tuple], constants: dict | None = None,
     sandbox; None when it could not be evaluated at all."""
     from sandbox import Limits, SandboxUnavailable, run
 
-    spec = {"expr": expr, "modules": list(MODULES), "builtins": list(BUILTINS),
+    spec = {"expr": expr, "modules": list(MODULES), "aliases": ALIASES,
+            "builtins": list(BUILTINS),
             "constants": constants or {}, "seconds_each": 0.5,
             "probes": [[{"$bytes": a.hex()} if isinstance(a, bytes) else a for a in p]
                        for p in probes]}

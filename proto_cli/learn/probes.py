@@ -116,8 +116,8 @@ def _ints(v: int, others: list[int], rng: random.Random) -> list[int]:
 
 def _strings(s: str, others: list[str], rng: random.Random) -> list[str]:
     pool = [s]
-    pool += [_mutate(s, rng) for _ in range(5)] if s else []
-    pool += [s.upper(), s.lower(), s.swapcase(), s + s, s[::-1], s[1:], s[:-1],
+    pool += [_mutate(s, rng) for _ in range(5)] + [_zeroed(s)] if s else []
+    pool += [s.upper(), s.lower(), s.swapcase(), s + s, s[1:], s[:-1],
              s[: len(s) // 2], s[len(s) // 2:], s[1:-1]]
     for other in others:  # one argument's pieces as another: "find this in that"
         pool += [other, other[1:], other[:-1], other[: max(len(other) // 2, 1)],
@@ -143,6 +143,11 @@ def _mutate(s: str, rng: random.Random) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+def _zeroed(s: str) -> str:
+    """Every letter and digit a zero: the boundary value of a hex text (the nil UUID)."""
+    return "".join("0" if c.isascii() and c.isalnum() else c for c in s)
 
 
 def _unique(values: list) -> list:

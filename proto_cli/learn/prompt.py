@@ -23,7 +23,8 @@ SYSTEM = (
     '- "oracle": one Python expression over arg1, arg2... that computes the answer the '
     "message asks for with Python's standard library (math, cmath, zlib, binascii, hashlib, "
     "struct, uuid, fnmatch, unicodedata, string, calendar, sqlite3, base64, "
-    "xml.parsers.expat...) or the header's constants, with no import; null when Python has "
+    "xml.parsers.expat, ctype for C's character classes...) or the header's constants, "
+    "with no import; null when Python has "
     "no such computation. Decide what the message means before you pick the function;\n"
     '- "test": {"inputs": the message\'s own arguments when you can compute the answer '
     'for them, else arguments for which you are sure of it, "expect": that answer, or null '

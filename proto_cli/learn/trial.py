@@ -40,7 +40,7 @@ def gate(need: Need, binding: Binding, wall_s: float) -> Check:
 
 
 def run(need: Need, primary: Binding, pool: list, defined: dict, wall_s: float,
-        docs: dict[str, str] | None = None) -> Trial:
+        docs: dict[str, str] | None = None, echoes: list | None = None) -> Trial:
     """The gate, the survey and the oracle for a proposal, concurrently."""
     proposal = primary.proposal
     oracle, problem = None, ""
@@ -68,8 +68,18 @@ def run(need: Need, primary: Binding, pool: list, defined: dict, wall_s: float,
     said = words(need.selector)
     case = Case([b.label for b in family], rows, inputs, test, shown_oracle,
                 computed if oracle else None, proposal.expect, problem,
-                [relevance(said, b.name, (docs or {}).get(b.name, "")) for b in family])
+                [relevance(said, b.name, (docs or {}).get(b.name, "")) for b in family],
+                echoes, asks_yes_no(need.selector))
     return Trial(check, case, family)
+
+
+def asks_yes_no(selector: str) -> bool:
+    """Smalltalk's convention: `isEmpty`, `hasPrefix:`, `includes:`... ask yes or no."""
+    for word in ("is", "has", "includes", "contains", "can", "matches"):
+        if selector.startswith(word) and (len(selector) == len(word)
+                                          or not selector[len(word)].islower()):
+            return True
+    return False
 
 
 def _same_inputs(a: tuple, b: list) -> bool:
