@@ -317,12 +317,38 @@ def test_an_unverified_proposal_is_asked_about_once_then_returned_unverified(loo
     learned, backend = learn(lookalike, "scale:", (2.0,), [UNCHECKED, UNCHECKED], attempts=3)
     assert isinstance(learned, Learned) and not learned.verified
     assert learned.evidence["kind"] == "unverified" and learned.function == "lk_scale"
-    assert len(backend.calls) == 2  # asked once more, not until the attempts ran out
-    assert "unchecked (stage evidence)" in backend.calls[1][-1]["content"]
+    proposals = [c for c in backend.calls if not c[-1]["content"].startswith("Oracle only.")]
+    assert len(proposals) == 2  # asked once more, not until the attempts ran out
+    assert "unchecked (stage evidence)" in proposals[1][-1]["content"]
+    # and each time, for the message's oracle alone (answered null: none was recorded)
+    assert len(backend.calls) == 4
     # evidence in the second answer is weighed as usual
     learned, _ = learn(lookalike, "scale:", (2.0,),
                        [UNCHECKED, answer("lk_scale", ["arg1"], [2.0], 6.0)])
     assert learned.verified and learned.evidence["kind"] == "value"
+
+
+def test_an_oracle_asked_for_alone_can_verify_the_proposal(lookalike):
+    """A proposal without evidence: the message's oracle is asked for apart from any
+    function, and confirms the model's own choice."""
+    learned, backend = learn(lookalike, "scale:", (2.0,), [UNCHECKED, {"oracle": "arg1 * 3"}],
+                             attempts=1)
+    assert learned.verified and learned.function == "lk_scale"
+    assert learned.evidence["kind"] == "oracle" and learned.evidence["oracle"] == "arg1 * 3"
+    assert backend.calls[1][-1]["content"].startswith("Oracle only.")
+
+
+def test_an_oracle_asked_for_alone_never_replaces_the_proposal(lookalike):
+    """Asked apart from the proposal, an oracle may confirm the function the model chose,
+    not switch to a look-alike, however many inputs it agrees on: the model hears it."""
+    complement = answer("lk_scale_complement", ["arg1"], [2.0])
+    with pytest.raises(LearnFailed):
+        learn(lookalike, "scale:", (2.0,), [complement, {"oracle": "arg1 * 3"}], attempts=1)
+    learned, backend = learn(lookalike, "scale:", (2.0,),
+                             [complement, {"oracle": "arg1 * 3"}, UNCHECKED], attempts=2)
+    assert learned.function == "lk_scale" and not learned.verified
+    told = backend.calls[2][-1]["content"]
+    assert "an oracle for the message, arg1 * 3, agrees with lk_scale(arg1)" in told
 
 
 def test_an_unverified_binding_is_refused_in_one_line_then_approved(lab):

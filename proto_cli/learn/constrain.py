@@ -207,6 +207,16 @@ TYPES = {"integer": INTEGER, "number": NUMBER, "string": STRING, "boolean":
          alt(lit("true"), lit("false")), "null": lit("null")}
 
 
+def bounded_string(limit: int) -> Node:
+    """A JSON string of at most `limit` characters (escapes count as one): a small model
+    can run on inside a free string, and the bound makes it close."""
+    char = alt(notset('"\\' + "".join(map(chr, range(32)))), _ESCAPE)
+    body = lit("")
+    for _ in range(max(limit, 0)):
+        body = optional(seq(char, body))
+    return seq(lit('"'), body, lit('"'))
+
+
 def compile_schema(schema: dict) -> Node:
     """The schema's compact JSON instances as one expression."""
     if "anyOf" in schema:
@@ -229,6 +239,8 @@ def compile_schema(schema: dict) -> Node:
         for i, item in enumerate(items):
             body += [lit(","), item] if i else [item]
         return seq(lit("["), *body, lit("]"))
+    if kind == "string" and "maxLength" in schema:
+        return bounded_string(int(schema["maxLength"]))
     if isinstance(kind, str) and kind in TYPES:
         return TYPES[kind]
     raise ValueError(f"unsupported schema for constrained decoding: {_dump(schema)[:80]}")

@@ -159,8 +159,20 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
     pool = fitting(need)
     defined = constants(need.header)
     docs = documentation(need, pool)
-    msgs = P.messages(need, candidates, constants_for(candidates, defined, need.selector), docs)
+    shown_constants = constants_for(candidates, defined, need.selector)
+    msgs = P.messages(need, candidates, shown_constants, docs)
     prompt_sha = P.prompt_hash(msgs)
+
+    def ask_oracle() -> str | None:
+        """The message's oracle alone, asked apart from any choice of function."""
+        question, oracle_schema = P.oracle_question(msgs[:-1], need, shown_constants)
+        reply = backend.complete(question, oracle_schema, temperature=0.0)
+        try:
+            value = json.loads(reply).get("oracle") if len(reply) < MAX_ANSWER else None
+        except (ValueError, TypeError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
     schema = P.schema(need, candidates)
     by_name = {p.name: p for p in candidates}
     last = ""
@@ -191,7 +203,7 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
         proto = by_name[proposal.function]
         _say(progress, attempt, attempts, f"trying {proto.name} and its look-alikes in the sandbox")
         verdict, found = _weigh(need, Binding(need, proto, proposal), pool, defined, wall_s,
-                                docs, entry, shown)
+                                docs, entry, shown, ask_oracle)
         if verdict in ("install", "unverified"):
             learned = Learned(need, found.name, found.source, found.proposal, attempt,
                               time.monotonic() - start, backend.path, backend.sha256,
@@ -226,11 +238,11 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
 
 
 def _weigh(need: Need, primary: Binding, pool: list, defined: dict, wall_s: float,
-           docs: dict[str, str], entry: dict, shown: list) -> tuple[str, object]:
+           docs: dict[str, str], entry: dict, shown: list,
+           ask_oracle=None) -> tuple[str, object]:
     """One proposal through the sandbox and the evidence: ("install" | "unverified",
     the Binding), or ("reject" | "ambiguous", the feedback for the model). The
-    transcript entry gets
-    the gate's check, the decision, and what a Learned needs."""
+    transcript entry gets the gate's check, the decision, and what a Learned needs."""
     tried = time.monotonic()
     trial = T.run(need, primary, pool, defined, wall_s, docs, list(shown))
     entry["trial_s"] = round(time.monotonic() - tried, 3)
@@ -238,6 +250,22 @@ def _weigh(need: Need, primary: Binding, pool: list, defined: dict, wall_s: floa
     if not trial.check.ok:
         return "reject", trial.check.feedback()
     decision = decide(trial.case)
+    if decision.kind != "install" and not trial.case.oracle_usable and ask_oracle is not None:
+        # No usable oracle came with the proposal: ask for one alone, and weigh again.
+        oracle = ask_oracle()
+        entry["asked_oracle"] = oracle
+        if oracle:
+            primary.proposal.oracle = oracle
+            again = T.run(need, primary, pool, defined, wall_s, docs, list(shown))
+            if again.check.ok and again.case.oracle_usable:
+                trial, decision = again, decide(again.case)
+                if decision.kind == "install" and decision.chosen != 0:
+                    # Asked apart from the proposal, it may confirm the model's function,
+                    # not replace it: say what it agreed with instead.
+                    other = trial.bindings[decision.chosen].label
+                    decision = Decision("reject", feedback=(
+                        f"oracle (stage oracle): an oracle for the message, {oracle}, agrees "
+                        f"with {other}, not with {primary.label}"))
     shown += decision.shown
     entry["decision"] = {"kind": decision.kind, "evidence": decision.evidence,
                          "feedback": decision.feedback}

@@ -18,7 +18,9 @@ from .headers import cache_dir
 
 
 class ScriptedBackend:
-    """Replays recorded responses, one per call. Not a model: a test instrument."""
+    """Replays recorded responses, one per call. Not a model: a test instrument. A
+    question for an oracle alone takes the next response only if that is an oracle
+    (`{"oracle": ...}`); otherwise it is answered null, as by a model with none."""
 
     name = "scripted"
 
@@ -47,9 +49,23 @@ class ScriptedBackend:
     def complete(self, messages: list[dict], schema: dict | None = None,
                  max_tokens: int = 256, temperature: float | None = None) -> str:
         self.calls.append(messages)
+        if _asks_oracle_only(schema) and not self._next_is_oracle():
+            return '{"oracle":null}'  # no oracle was recorded for this question
         if not self.responses:
             raise UsageError("the scripted backend has no recorded response left")
         return self.responses.pop(0)
+
+    def _next_is_oracle(self) -> bool:
+        """Whether the next recorded response answers an oracle-only question."""
+        try:
+            data = json.loads(self.responses[0]) if self.responses else None
+        except ValueError:
+            return False
+        return isinstance(data, dict) and set(data) == {"oracle"}
+
+
+def _asks_oracle_only(schema: dict | None) -> bool:
+    return isinstance(schema, dict) and set(schema.get("properties", {})) == {"oracle"}
 
 
 class LlamaBackend:

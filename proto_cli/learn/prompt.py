@@ -42,8 +42,26 @@ SYSTEM = (
     "number or character.\n"
     "A parameter the message does not supply takes a neutral constant: 0 for a starting "
     "value, seed or flags, NULL for a pointer nobody needs. Prefer double over float or "
-    "long double functions for numbers."
+    "long double functions for numbers.\n"
+    'Asked for an oracle only, answer {"oracle": the expression, or null}.'
 )
+
+#: Oracle-only questions, asked when a proposal came without a usable oracle: the
+#: meaning of the message in Python, apart from any choice of C function.
+ORACLE_EXAMPLES: list[tuple[dict, dict]] = [
+    ({"library": "libfoo.so.1", "header": "foo.h", "message": "lastErrorCode", "args": []},
+     {"oracle": None}),
+    ({"library": "libm.so.6", "header": "math.h", "message": "cubeOf: 3.0",
+      "args": ["arg1 = 3.0 (float)"]}, {"oracle": "arg1 ** 3"}),
+    ({"library": "libtext.so.1", "header": "text.h", "message": "isVowel: 101",
+      "args": ["arg1 = 101 (int)"]}, {"oracle": "chr(arg1) in 'aeiouAEIOU'"}),
+    ({"library": "libb64.so.0", "header": "b64.h", "message": "base64Of: 'hi'",
+      "args": ["arg1 = 'hi' (str)"]}, {"oracle": "base64.b64encode(arg1.encode()).decode()"}),
+    ({"library": "libgeo.so.1", "header": "geo.h", "message": "distanceFrom: 3.0 to: 7.5",
+      "args": ["arg1 = 3.0 (float)", "arg2 = 7.5 (float)"]}, {"oracle": "abs(arg2 - arg1)"}),
+    ({"library": "libtext.so.1", "header": "text.h", "message": "indexOf: 'b' in: 'abc'",
+      "args": ["arg1 = 'b' (str)", "arg2 = 'abc' (str)"]}, {"oracle": "arg2.find(arg1)"}),
+]
 
 EXAMPLES: list[tuple[dict, dict]] = [
     (
@@ -127,6 +145,20 @@ EXAMPLES: list[tuple[dict, dict]] = [
 ]
 
 
+#: An oracle is one short expression; past this the model is running on, not computing.
+ORACLE_SCHEMA = {"anyOf": [{"type": "string", "maxLength": 120}, {"type": "null"}]}
+
+
+def oracle_text(task: dict) -> str:
+    lines = [f"Oracle only. Library: {task['library']} (header {task['header']})",
+             f"Message: {task['message']}"]
+    lines += [f"  {a}" for a in task["args"]] or ["  (no arguments)"]
+    if task.get("constants"):
+        lines.append("Constants:")
+        lines += [f"  {c}" for c in task["constants"]]
+    return "\n".join(lines)
+
+
 def task_text(task: dict) -> str:
     lines = [f"Library: {task['library']} (header {task['header']})",
              f"Message: {task['message']}"]
@@ -200,12 +232,25 @@ def documented(proto: Prototype, docs: dict[str, str]) -> str:
 def messages(need: Need, candidates: list[Prototype], constants: list[str],
              docs: dict[str, str] | None = None) -> list[dict]:
     out = [{"role": "system", "content": SYSTEM}]
+    for task, answer in ORACLE_EXAMPLES:
+        out.append({"role": "user", "content": oracle_text(task)})
+        out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
     for task, answer in EXAMPLES:
         out.append({"role": "user", "content": task_text(task)})
         out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
     out.append({"role": "user", "content": task_text(need_task(need, candidates, constants,
                                                                docs))})
     return out
+
+
+def oracle_question(fixed: list[dict], need: Need, constants: list[str]
+                    ) -> tuple[list[dict], dict]:
+    """(messages, schema) asking for the message's oracle alone, after the same fixed
+    prefix as a proposal (llama.cpp reuses its evaluation)."""
+    task = {"library": need.library, "header": need.header, "message": need.message_text(),
+            "args": need.describe_args(), "constants": constants}
+    schema = {"type": "object", "properties": {"oracle": ORACLE_SCHEMA}, "required": ["oracle"]}
+    return fixed + [{"role": "user", "content": oracle_text(task)}], schema
 
 
 def correction(answer: str, feedback: str, repeated: bool = False,
@@ -253,7 +298,7 @@ def schema(need: Need, candidates: list[Prototype]) -> dict:
                 item = {"anyOf": [{"enum": options}, {"type": "integer"}]}
             items.append(item)
             needs_size = needs_size or ("out" in options and not param.array)
-        props = {"oracle": {"anyOf": [{"type": "string"}, {"type": "null"}]}, "test": test,
+        props = {"oracle": ORACLE_SCHEMA, "test": test,
                  "function": {"const": proto.name},
                  "args": {"type": "array", "prefixItems": items, "minItems": len(items),
                           "maxItems": len(items)}}
