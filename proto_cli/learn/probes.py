@@ -129,19 +129,15 @@ def _strings(s: str, others: list[str], rng: random.Random) -> list[str]:
 def _mutate(s: str, rng: random.Random) -> str:
     """The string with each letter and digit replaced by one of its own class and range
     (`ff` stays hex, `755` stays octal, a UUID stays a UUID); the rest kept."""
-    digits = [c for c in s if c in string.digits]
-    lows = [c for c in s if c in string.ascii_lowercase]
-    ups = [c for c in s if c in string.ascii_uppercase]
+    pools = {}
+    for alphabet in (string.digits, string.ascii_lowercase, string.ascii_uppercase):
+        present = [c for c in alphabet if c in s]
+        if present:
+            pools[alphabet] = alphabet[: alphabet.index(max(present)) + 1]
     out = []
     for c in s:
-        if c in string.digits:
-            out.append(rng.choice(string.digits[: int(max(digits)) + 1]))
-        elif c in string.ascii_lowercase:
-            out.append(rng.choice(string.ascii_lowercase[: ord(max(lows)) - 96]))
-        elif c in string.ascii_uppercase:
-            out.append(rng.choice(string.ascii_uppercase[: ord(max(ups)) - 64]))
-        else:
-            out.append(c)
+        alphabet = next((a for a in pools if c in a), None)
+        out.append(rng.choice(pools[alphabet]) if alphabet else c)
     return "".join(out)
 
 
