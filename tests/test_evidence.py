@@ -202,13 +202,14 @@ def test_a_value_several_lookalikes_satisfy_is_ambiguous():
     assert "6.0" not in d.feedback and "-5.0" not in d.feedback
 
 
-def test_documentation_that_names_the_proposal_breaks_the_tie():
+def test_documentation_never_breaks_a_tie_in_favour_of_an_install():
+    """A header's comments are untrusted text: they may block an install, never make one
+    (a hostile reviewer got a wrong look-alike installed through such a tie-break)."""
     inputs = [(2.0,), (1 / 6,), (1.0,)]
     rows = [[6.0, 0.5, 3.0], [-5.0, 0.5, -2.0]]
-    d = decide(case(rows, expect=0.5, test=1, inputs=inputs, relevance=[1.0, 0.5]))
-    assert d.kind == "install" and d.chosen == 0
-    d = decide(case(rows, expect=0.5, test=1, inputs=inputs, relevance=[1.0, 0.8]))
-    assert d.kind == "ambiguous"  # less than RIVAL_MARGIN apart: no tie-break
+    for relevance in ([1.0, 0.5], [0.5, 1.0], [1.0, 0.0]):
+        d = decide(case(rows, expect=0.5, test=1, inputs=inputs, relevance=relevance))
+        assert d.kind == "ambiguous"
 
 
 def test_a_better_documented_rival_blocks_the_install():

@@ -273,10 +273,17 @@ def test_a_stated_value_never_switches_to_the_sibling_it_matches(lab, lookalike)
 
 
 def test_a_stated_value_supports_the_proposal(lookalike):
+    """A false case tells a predicate from every function that is merely nonzero."""
     learned, _ = learn(lookalike, "isVowel:", (97,),
-                       [answer("lk_is_vowel", ["arg1"], [101], True)])
+                       [answer("lk_is_vowel", ["arg1"], [98], False)])
     assert learned.function == "lk_is_vowel" and learned.evidence["kind"] == "value"
     assert learned.evidence["expect_held"] is True and learned.check.result == 256
+
+
+def test_one_true_case_does_not_tell_a_predicate_from_anything_nonzero(lookalike):
+    """`isVowel: 101` is true of lk_is_vowel, and 101 - 0 is "true" too: not installed."""
+    with pytest.raises(LearnAbstained):
+        learn(lookalike, "isVowel:", (97,), [answer("lk_is_vowel", ["arg1"], [101], True)])
 
 
 def test_evidence_several_lookalikes_satisfy_is_not_installed(lab):
@@ -432,6 +439,17 @@ def test_nil_passes_as_null_to_a_pointer_parameter(lab, lookalike):
     learned, _ = learn(lookalike, "count:", (None,), [answer("lk_count", ["arg1"], [None], -1)])
     assert learned.function == "lk_count" and learned.check.result == -1
     assert learned.evidence["kind"] == "value"
+
+
+def test_nil_is_no_null_for_a_binding_learned_with_text(lab):
+    """A method verified with a string was never run with NULL: nil is an error there, in
+    one line, not a NULL the C function may crash on (strlen(NULL)) in this process."""
+    r = lab.run("send", "t", "call_c_lk_count:", "'abc'")
+    assert r.returncode == 0 and r.stdout == "3\n", r.stderr
+    r = lab.run("send", "t", "call_c_lk_count:", "nil")
+    assert r.returncode == 1 and "expected a string or bytes" in r.stderr, (r.returncode,
+                                                                          r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1
 
 
 # -- 6. a refused oracle -----------------------------------------------------------------

@@ -98,6 +98,8 @@ class Proposal:
         if not isinstance(inputs, list) or len(inputs) != len(need.args):
             inputs = list(need.args)
         inputs = [_like(v, k) for v, k in zip(inputs, need.kinds, strict=True)]
+        if not all(_fits_kind(v, k) for v, k in zip(inputs, need.kinds, strict=True)):
+            inputs = list(need.args)  # a test input C could not take is no test input
         expect = test.get("expect")
         if not isinstance(expect, int | float | str | bool) and expect is not None:
             expect = None
@@ -120,6 +122,17 @@ def _like(value: object, kind: str) -> object:
     if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     return value
+
+
+def _fits_kind(value: object, kind: str) -> bool:
+    """A test input of the message argument's own kind (a list is none: C takes no list)."""
+    expected = {"int": int, "float": float, "bool": bool, "str": str, "bytes": bytes,
+                "nil": type(None)}.get(kind)
+    if expected is None:
+        return value is None  # a pointer: the message's own, never a model's value
+    if kind == "int":
+        return type(value) is int or type(value) is bool
+    return type(value) is expected
 
 
 def direct_proposal(proto: Prototype, need: Need) -> Proposal:
@@ -207,15 +220,16 @@ def _expr(param, source, need: Need) -> str:
     if source.startswith("len("):
         return f"len(data(a{source[7:-1]}))"
     name = f"a{source[3:]}"
+    nil = need.kinds[int(source[3:]) - 1] == "nil"  # learned with nil here: NULL is verified
     if K.is_integer(param):
         return f"integer({name})"
     if K.is_real(param):
         return f"real({name})"
     if K.is_char_pointer(param):
         base = "char" if param.base in ("void", "const char") else param.base
-        expr = f"cbuf(ffi, {base!r}, {name})"
+        expr = f"cbuf(ffi, {base!r}, {name}{', nullable=True' if nil else ''})"
         return f"ffi.cast('void *', {expr})" if param.base == "void" else expr
-    return f"(ffi.NULL if {name} is None else {name}.pointer)"
+    return f"(ffi.NULL if {name} is None else {name}.pointer)" if nil else f"{name}.pointer"
 
 
 def _result(proto: Prototype, out_param, size: int | None = None) -> str:

@@ -260,10 +260,8 @@ def decide(case: Case) -> Decision:
     if conflict and case.support[0].oracle:
         # The model's function and its oracle agree; only its arithmetic did not.
         return _unless_rival(case, mine, 0)
-    best = max(case.relevance[i] for i in mine)
-    if all(best >= max(case.relevance[i] for i in g) + RIVAL_MARGIN for g in groups
-           if g is not mine):
-        return _unless_rival(case, mine, 0)  # the documentation names the proposal
+    # Documentation never settles it in favour of an install: a header's comments are
+    # untrusted text, and the model's reading of them is what is in question.
     others = [g for g in groups if g is not mine][:MAX_CHOICES - 1]
     return _ambiguous(case, [mine] + others, "the evidence does not tell them apart")
 
@@ -351,7 +349,8 @@ def _evidence(case: Case, chosen: int, group: list[int], proposed: int | None = 
         out["oracle_note"] = case.oracle_problem or "it agreed with no candidate"
     out["siblings"] = len(case.rows) - 1
     ruled = [case.labels[i] for i in range(len(case.rows)) if i not in group
-             and case.rows[i].ok and i != chosen]
+             and case.rows[i].ok and i != chosen
+             and not (case.support[i].oracle or case.support[i].stated)]
     out["ruled_out"] = ruled[:12]
     same_answers = [case.labels[i] for i in group if i != chosen]
     if same_answers:

@@ -101,15 +101,60 @@ def _cpp(header: str, *flags: str) -> str:
     if "\n" in header or '"' in header or ">" in header:
         raise HeaderError(f"bad header name {header!r}")
     include = f'#include "{header}"\n' if os.path.isabs(header) else f"#include <{header}>\n"
+    code, out, err = run_cpp([*flags, "-"], include)
+    if code is None:
+        raise HeaderError(f"cannot preprocess {header}: {err}")
+    if code:
+        first = (err.strip().splitlines() or ["cpp failed"])[0]
+        raise HeaderError(f"cannot preprocess {header}: {first}")
+    return out
+
+
+#: What a header may make the preprocessor write, and how long it may take: macros that
+#: expand exponentially stream gigabytes (a hostile header is normal input).
+CPP_LIMIT_BYTES = 64 << 20
+CPP_SECONDS = 30
+
+
+def run_cpp(args: list[str], text: str) -> tuple[int | None, str, str]:
+    """(exit code, stdout, stderr) of `cpp ARGS` fed `text`; exit code None, with the
+    reason in stderr, when its output passes CPP_LIMIT_BYTES or it runs past CPP_SECONDS."""
+    import selectors
+    import time
+
     try:
-        done = subprocess.run(["cpp", *flags, "-"], input=include, capture_output=True,
-                              text=True, timeout=60)
+        proc = subprocess.Popen(["cpp", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise HeaderError("no C preprocessor: install gcc (apt-get install -y cpp)") from None
-    if done.returncode:
-        first = (done.stderr.strip().splitlines() or ["cpp failed"])[0]
-        raise HeaderError(f"cannot preprocess {header}: {first}")
-    return done.stdout
+    proc.stdin.write(text.encode())
+    proc.stdin.close()
+    chunks: dict = {proc.stdout: [], proc.stderr: []}
+    size, deadline, why = 0, time.monotonic() + CPP_SECONDS, ""
+    with selectors.DefaultSelector() as sel:
+        for stream in chunks:
+            sel.register(stream, selectors.EVENT_READ)
+        while sel.get_map() and not why:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                why = f"the preprocessor ran past {CPP_SECONDS} s"
+                break
+            for key, _ in sel.select(left):
+                data = os.read(key.fileobj.fileno(), 1 << 16)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    continue
+                chunks[key.fileobj].append(data)
+                size += len(data)
+                if size > CPP_LIMIT_BYTES:
+                    why = f"the preprocessor wrote more than {CPP_LIMIT_BYTES >> 20} MB"
+    if why:
+        proc.kill()
+        proc.wait()
+        return None, "", why
+    code = proc.wait()
+    return code, b"".join(chunks[proc.stdout]).decode("utf-8", "replace"), \
+        b"".join(chunks[proc.stderr]).decode("utf-8", "replace")
 
 
 def preprocess(header: str) -> str:
@@ -146,7 +191,7 @@ def constants(header: str) -> dict[str, int | float | str]:
 
 _EXPRESSION = re.compile(r"[\w\s()+\-*/<>|&~^.,\"#]+")
 MAX_EXPANDED = 2000
-_MARK = "@@proto@@"
+MAX_STRING = 200  # a constant's text, as it may reach the prompt and the oracle
 
 
 def _expanded(header: str, names: list[str]) -> dict[str, int | float | str]:
@@ -158,16 +203,17 @@ def _expanded(header: str, names: list[str]) -> dict[str, int | float | str]:
     if "\n" in header or '"' in header or ">" in header:
         return {}
     include = f'#include "{header}"\n' if os.path.isabs(header) else f"#include <{header}>\n"
-    # The name itself would be expanded too: lines carry its index instead.
-    text = include + "".join(f"{_MARK} {i} {n}\n" for i, n in enumerate(names))
+    # The name itself would be expanded too: lines carry its index instead, after a
+    # marker the header cannot know (it is made anew for each run).
+    mark = f"proto{os.urandom(8).hex()}"
+    text = include + "".join(f"{mark} {i} {n}\n" for i, n in enumerate(names))
     try:
-        done = subprocess.run(["cpp", "-E", "-P", "-"], input=text, capture_output=True,
-                              text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
+        code, stdout, _ = run_cpp(["-E", "-P", "-"], text)
+    except HeaderError:
         return {}
     out: dict[str, int | float | str] = {}
-    for line in done.stdout.splitlines():
-        if not line.startswith(_MARK + " "):
+    for line in stdout.splitlines() if code == 0 else []:
+        if not line.startswith(mark + " "):
             continue
         _, index, body = (line.split(None, 2) + [""])[:3]
         value = _computed(body.strip())
@@ -178,9 +224,12 @@ def _expanded(header: str, names: list[str]) -> dict[str, int | float | str]:
 
 def _computed(text: str) -> int | float | str | None:
     """Adjacent string literals joined, or integer arithmetic evaluated; else None."""
+    if len(text) > 4 * MAX_STRING:
+        return None
     strings = re.fullmatch(r'(?:"[^"\\]*"\s*)+', text)
     if strings:
-        return "".join(re.findall(r'"([^"\\]*)"', text))
+        joined = "".join(re.findall(r'"([^"\\]*)"', text))
+        return joined if len(joined) <= MAX_STRING else None
     if len(text) > 300:
         return None
     plain = re.sub(r"\b(0[xX][0-9a-fA-F]+|\d+)[uUlL]+\b", r"\1", text)
@@ -215,7 +264,7 @@ def _arith(node: ast.AST) -> int:
 def _literal(text: str) -> int | float | str | None:
     if len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1] \
             and "\\" not in text:
-        return text[1:-1]
+        return text[1:-1] if len(text) - 2 <= MAX_STRING else None
     bare = text.rstrip("uUlL")
     try:
         return int(bare, 0)

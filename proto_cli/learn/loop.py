@@ -395,30 +395,36 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
 
 def unverified_message(learned: Learned, receiver: str | None) -> str:
     """One line: the best candidate, why nothing verified it, and the exact commands that
-    install it anyway or bind the function directly."""
+    install it anyway or bind the function directly (arguments that would not paste as
+    typed, or would make the line long, are left as ARG1...: the line stays one line)."""
     need = learned.need
     who = receiver or "RECEIVER"
-    message = " ".join(_shell_word(w) for w in message_words(need.selector, need.args))
+    literals = [_shell_word(literal(a)) for a in need.args]
+    if sum(len(w) for w in literals) > MAX_SHOWN_ARGS or not all(w.isprintable()
+                                                               for w in literals):
+        literals = [f"ARG{i}" for i in range(1, len(need.args) + 1)]
+    message = " ".join(_interleave(need.selector, literals))
     direct = [f"call_c_{learned.function}" + (":" if need.args else "")]
-    for i, arg in enumerate(need.args):
-        if i:
-            direct.append("with:")
-        direct.append(_shell_word(literal(arg)))
-    return (f"{need.selector} not installed: the best candidate, {learned.function}() in "
-            f"{need.library}, is unverified (the model gave no expected value and no oracle, "
-            f"so nothing checked its answer); to install it anyway: proto learn --approve "
-            f"{who} {message}; or bind the function yourself: proto send {who} "
-            f"{' '.join(direct)}")
+    for i, word in enumerate(literals):
+        direct += (["with:"] if i else []) + [word]
+    return clean(f"{need.selector} not installed: the best candidate, {learned.function}() in "
+                 f"{need.library}, is unverified (the model gave no expected value and no "
+                 f"oracle, so nothing checked its answer); to install it anyway: proto learn "
+                 f"--approve {who} {message}; or bind the function yourself: proto send {who} "
+                 f"{' '.join(direct)}", limit=1000)
 
 
-def message_words(selector: str, args: tuple) -> list[str]:
-    """A message as the shell words `proto send` reads: keywords and argument literals."""
+MAX_SHOWN_ARGS = 200
+
+
+def _interleave(selector: str, words: list[str]) -> list[str]:
+    """A message as the shell words `proto send` reads: keywords and argument words."""
     parts = selector.split(":")
     if len(parts) == 1:
-        return [selector] if not args else [selector, literal(args[0])]
+        return [selector, *words]
     out = []
-    for part, arg in zip(parts[:-1], args, strict=False):
-        out += [f"{part}:", literal(arg)]
+    for part, word in zip(parts[:-1], words, strict=False):
+        out += [f"{part}:", word]
     return out
 
 

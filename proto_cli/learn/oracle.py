@@ -8,10 +8,13 @@ answers (evidence.py).
 
 An oracle is model output: it is checked here by its syntax tree only (no code of
 it runs in this process), then evaluated in the sandbox. The allow-list of modules
-keeps it independent of the C code it judges (no ctypes, no cffi, no imports, no
-names with underscores); the sandbox keeps it harmless. An oracle that does not
-evaluate is no evidence; one that disagrees with every candidate proves nothing
-against them either (evidence.py decides that).
+keeps an honest oracle independent of the C code it judges (no ctypes, no cffi, no
+imports, no names with underscores, no members that fetch attributes by name); it is
+no wall against a hostile one. The wall is the sandbox and the seccomp guard the
+oracle runs under (no process, no network, no file change): a hostile oracle can
+only compute wrong values, and the model's own values prove nothing alone anyway.
+An oracle that does not evaluate is no evidence; one that disagrees with every
+candidate proves nothing against them either (evidence.py decides that).
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ import json
 
 #: Standard-library modules an oracle may use: they implement what C libraries do.
 MODULES = ("math", "cmath", "zlib", "binascii", "hashlib", "struct", "uuid", "fnmatch",
-           "unicodedata", "string", "sqlite3", "calendar", "base64", "operator",
-           "statistics", "fractions", "bz2", "lzma", "codecs", "ipaddress", "html",
+           "unicodedata", "string", "sqlite3", "calendar", "base64",
+           "statistics", "fractions", "bz2", "lzma", "ipaddress", "html",
            "colorsys", "datetime", "textwrap", "xml.parsers.expat", "urllib.parse",
            "curses.ascii")
 #: Other names for a module: C's <ctype.h> classification, as Python has it for ASCII.
 ALIASES = {"ctype": "curses.ascii"}
+#: Module members left out: they reach attributes or files by a name in a string
+#: (`Formatter().get_field('0.__class__')`), around the syntax check's rule on underscores.
+HIDDEN = ("Formatter", "attrgetter", "methodcaller", "open", "connect", "load", "loads",
+          "dump", "dumps")
 #: Builtins that compute; nothing that reads files, imports, or reaches attributes by name.
 BUILTINS = ("abs", "all", "any", "bin", "bool", "bytearray", "bytes", "chr", "dict", "divmod",
             "enumerate", "filter", "float", "format", "frozenset", "hex", "int", "len", "list",
@@ -99,7 +106,8 @@ def unbytes(v):
 def namespace(module):
     out = types.SimpleNamespace()
     for key, value in vars(module).items():
-        if not key.startswith("_") and not isinstance(value, types.ModuleType):
+        if not key.startswith("_") and not isinstance(value, types.ModuleType) \
+                and key not in spec["hidden"]:
             setattr(out, key, value)
     return out
 
@@ -127,6 +135,9 @@ for alias, dotted in spec["aliases"].items():
         pass
 scope.update(spec["constants"])
 code = compile(spec["expr"], "<oracle>", "eval")
+sys.path.insert(0, "/sandbox")
+import guard
+guard.install(())  # no process, socket or file change from here on
 
 class Late(Exception):
     pass
@@ -173,13 +184,14 @@ def evaluate(expr: str, probes: list[tuple], constants: dict | None = None,
     sandbox; None when it could not be evaluated at all."""
     from sandbox import Limits, SandboxUnavailable, run
 
-    spec = {"expr": expr, "modules": list(MODULES), "aliases": ALIASES,
+    spec = {"expr": expr, "modules": list(MODULES), "aliases": ALIASES, "hidden": HIDDEN,
             "builtins": list(BUILTINS),
             "constants": constants or {}, "seconds_each": 0.5,
             "probes": [[{"$bytes": a.hex()} if isinstance(a, bytes) else a for a in p]
                        for p in probes]}
     try:
-        verdict = run(python_source=HARNESS, files={"oracle.json": json.dumps(spec)},
+        verdict = run(python_source=HARNESS, files={"oracle.json": json.dumps(spec),
+                                                    "guard.py": _guard_source()},
                       limits=Limits(wall_s=wall_s, cpu_s=int(wall_s), memory_mb=1024,
                                     output_kb=4096))
     except SandboxUnavailable:
@@ -188,11 +200,18 @@ def evaluate(expr: str, probes: list[tuple], constants: dict | None = None,
         return None
     try:
         rows = json.loads(verdict.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return None
-    if not isinstance(rows, list) or len(rows) != len(probes):
-        return None
-    return [decode(r["v"]) if isinstance(r, dict) and "v" in r else OUTSIDE for r in rows]
+        if not isinstance(rows, list) or len(rows) != len(probes):
+            return None
+        return [decode(r["v"]) if isinstance(r, dict) and "v" in r else OUTSIDE for r in rows]
+    except (ValueError, IndexError, TypeError, RecursionError):
+        return None  # whatever the sandbox printed, it is no list of values
+
+
+def _guard_source() -> bytes:
+    from sandbox import guard
+
+    with open(guard.__file__, "rb") as f:
+        return f.read()
 
 
 class Other:
@@ -206,11 +225,17 @@ class Other:
 
 
 def decode(value: object) -> object:
-    """A result as the sandbox's JSON carries it (harnesses share the encoding)."""
+    """A result as the sandbox's JSON carries it (harnesses share the encoding); what
+    does not decode is an Other, never an error here."""
     if isinstance(value, dict):
-        if "$hex" in value:
-            return bytes.fromhex(value["$hex"])
-        if "$float" in value:
-            return float(value["$float"])
-        return Other(str(value.get("$other") or value.get("$foreign") or "other"))
+        try:
+            if "$hex" in value:
+                return bytes.fromhex(value["$hex"])
+            if "$float" in value:
+                return float(value["$float"])
+        except (ValueError, TypeError):
+            return Other("undecodable")
+        return Other(str(value.get("$other") or value.get("$foreign") or "other")[:40])
+    if isinstance(value, list | dict):
+        return Other("list")
     return value

@@ -87,7 +87,9 @@ def _pool(index: int, value: object, kind: str, args: tuple, kinds: tuple,
     if kind == "bytes":
         texts = _strings(value.decode("latin-1"),
                          [a.decode("latin-1") for a in others if isinstance(a, bytes)], rng)
-        return [t.encode("latin-1") for t in texts] + [b"\x00\xff", bytes(range(1, 9))]
+        # Case changes may leave latin-1 ('\xff'.upper() is U+0178): such texts are dropped.
+        return [t.encode("latin-1") for t in texts if all(ord(c) < 256 for c in t)] + \
+            [b"\x00\xff", bytes(range(1, 9))]
     if kind == "nil":
         return [None]
     return [value]  # a pointer lives only in this process: the message's own

@@ -38,7 +38,8 @@ SYSTEM = (
     '- "out_size": the byte size of an "out" buffer, when there is one and its size is '
     "not fixed by its type.\n"
     "As in Smalltalk, a selector starting with \"is\" or \"has\" asks a yes/no question (C "
-    "answers nonzero for yes); any other selector asks for a value, such as a converted "
+    "answers nonzero for yes; test it with an input whose answer is no, since many "
+    "functions answer nonzero); any other selector asks for a value, such as a converted "
     "number or character.\n"
     "A parameter the message does not supply takes a neutral constant: 0 for a starting "
     "value, seed or flags, NULL for a pointer nobody needs. Prefer double over float or "

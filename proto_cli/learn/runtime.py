@@ -32,10 +32,11 @@ def data(value: object) -> bytes:
     raise TypeError(f"expected a string or bytes, got {type(value).__name__}")
 
 
-def cbuf(ffi, ctype: str, value: object):
+def cbuf(ffi, ctype: str, value: object, nullable: bool = False):
     """A NUL-terminated copy of a string or bytes argument, typed as `ctype` points to;
-    NULL for nil (C's "no string": `check_version(NULL)`)."""
-    if value is None:
+    NULL for nil only where the binding was learned (and verified) with nil there
+    (`check_version(NULL)`): elsewhere a function may not survive NULL (strlen)."""
+    if value is None and nullable:
         return ffi.NULL
     raw = data(value)
     return ffi.new(f"{ctype}[]", raw + b"\0")
