@@ -50,8 +50,6 @@ SYSTEM = (
 #: Oracle-only questions, asked when a proposal came without a usable oracle: the
 #: meaning of the message in Python, apart from any choice of C function.
 ORACLE_EXAMPLES: list[tuple[dict, dict]] = [
-    ({"library": "libfoo.so.1", "header": "foo.h", "message": "lastErrorCode", "args": []},
-     {"oracle": None}),
     ({"library": "libm.so.6", "header": "math.h", "message": "cubeOf: 3.0",
       "args": ["arg1 = 3.0 (float)"]}, {"oracle": "arg1 ** 3"}),
     ({"library": "libtext.so.1", "header": "text.h", "message": "isVowel: 101",
@@ -233,9 +231,6 @@ def documented(proto: Prototype, docs: dict[str, str]) -> str:
 def messages(need: Need, candidates: list[Prototype], constants: list[str],
              docs: dict[str, str] | None = None) -> list[dict]:
     out = [{"role": "system", "content": SYSTEM}]
-    for task, answer in ORACLE_EXAMPLES:
-        out.append({"role": "user", "content": oracle_text(task)})
-        out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
     for task, answer in EXAMPLES:
         out.append({"role": "user", "content": task_text(task)})
         out.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
@@ -251,7 +246,11 @@ def oracle_question(fixed: list[dict], need: Need, constants: list[str]
     task = {"library": need.library, "header": need.header, "message": need.message_text(),
             "args": need.describe_args(), "constants": constants}
     schema = {"type": "object", "properties": {"oracle": ORACLE_SCHEMA}, "required": ["oracle"]}
-    return fixed + [{"role": "user", "content": oracle_text(task)}], schema
+    shots = []  # after the shared prefix: in it, they made proposals' oracles null more often
+    for example, answer in ORACLE_EXAMPLES:
+        shots.append({"role": "user", "content": oracle_text(example)})
+        shots.append({"role": "assistant", "content": json.dumps(answer, separators=(",", ":"))})
+    return fixed + shots + [{"role": "user", "content": oracle_text(task)}], schema
 
 
 def correction(answer: str, feedback: str, repeated: bool = False,
