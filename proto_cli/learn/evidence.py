@@ -178,9 +178,10 @@ class Case:
             if not _varies([self.values[j] for j in self.valued]):
                 return s  # an oracle with one answer for every input tells nothing apart
             key = [j for j in (0, self.test) if j in self.valued]
+            nearly = (s.valued >= MANY and s.agreed >= NEARLY_ALL * s.valued
+                      and _varies([results[j] for j in self.valued]))  # not a constant
             s.oracle = all(matches(results[j], self.values[j], ORACLE_REL, self.predicate)
-                           for j in key) and (
-                s.agreed == s.valued or (s.valued >= MANY and s.agreed >= NEARLY_ALL * s.valued))
+                           for j in key) and (s.agreed == s.valued or nearly)
         return s
 
     def strong(self, i: int) -> bool:

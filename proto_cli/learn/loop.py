@@ -163,15 +163,20 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
     msgs = P.messages(need, candidates, shown_constants, docs)
     prompt_sha = P.prompt_hash(msgs)
 
+    memo: list = []
+
     def ask_oracle() -> str | None:
-        """The message's oracle alone, asked apart from any choice of function."""
-        question, oracle_schema = P.oracle_question(msgs[:-1], need, shown_constants)
-        reply = backend.complete(question, oracle_schema, temperature=0.0)
-        try:
-            value = json.loads(reply).get("oracle") if len(reply) < MAX_ANSWER else None
-        except (ValueError, TypeError, AttributeError):
-            return None
-        return value if isinstance(value, str) else None
+        """The message's oracle alone, asked apart from any choice of function: once a
+        learn, since it depends on the message only."""
+        if not memo:
+            question, oracle_schema = P.oracle_question(msgs[:-1], need, shown_constants)
+            reply = backend.complete(question, oracle_schema, temperature=0.0)
+            try:
+                value = json.loads(reply).get("oracle") if len(reply) < MAX_ANSWER else None
+            except (ValueError, TypeError, AttributeError):
+                value = None
+            memo.append(value if isinstance(value, str) else None)
+        return memo[0]
 
     schema = P.schema(need, candidates)
     by_name = {p.name: p for p in candidates}
