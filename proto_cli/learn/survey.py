@@ -19,32 +19,16 @@ import os
 import secrets
 
 from .oracle import decode
+from .verify import PRELUDE
 
 SECONDS_EACH = 2.0  # one binding's wall clock over all inputs
-CRASH = "crash"
 
-HARNESS = r'''
-import json, os, resource, select, signal, sys, time
-sys.path.insert(0, "/sandbox")
+HARNESS = PRELUDE + r'''
 import cffi
 
-def unbytes(d):
-    return bytes.fromhex(d["$bytes"]) if set(d) == {"$bytes"} else d
-
-with open("/sandbox/survey.json") as f:
-    spec = json.loads(f.read(), object_hook=unbytes)
-os.unlink("/sandbox/survey.json")
+spec = read_spec("survey.json")
 NONCE = spec["nonce"]
 PROBES = spec["probes"]
-
-def enc(v):
-    if isinstance(v, bytes):
-        return {"$hex": v.hex()}
-    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
-        return {"$float": repr(v)}
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return {"$foreign": type(v).__name__}
 
 def prepare(bindings):
     """One FFI per library with every binding's declarations, parsed once here and

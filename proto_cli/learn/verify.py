@@ -39,20 +39,20 @@ MESSAGE_CHARS = 600  # a failure as it reaches the model, the transcript and the
 #: ran out of memory (malloc returned NULL and the C code wrote through it).
 MEMORY_SHARE = 0.5
 
-HARNESS = r'''
-import json, math, os, resource, signal, sys
+#: How the harnesses here and in survey.py begin: the spec read and removed (the nonce
+#: leaves the file system before any C code runs), and answers encoded as JSON.
+PRELUDE = r'''
+import json, math, os, resource, select, signal, sys, time
 sys.path.insert(0, "/sandbox")
 
 def unbytes(d):
     return bytes.fromhex(d["$bytes"]) if set(d) == {"$bytes"} else d
 
-with open("/sandbox/spec.json") as f:
-    spec = json.loads(f.read(), object_hook=unbytes)
-os.unlink("/sandbox/spec.json")  # the nonce leaves the file system before any C code runs
-NONCE = spec["nonce"]
-
-def say(fd, kind, text):
-    os.write(fd, ("\n%s %s %s\n" % (kind, NONCE, text)).encode())
+def read_spec(name):
+    with open("/sandbox/" + name) as f:
+        data = json.loads(f.read(), object_hook=unbytes)
+    os.unlink("/sandbox/" + name)
+    return data
 
 def enc(v):
     if isinstance(v, bytes):
@@ -62,6 +62,14 @@ def enc(v):
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     return {"$foreign": type(v).__name__}
+'''
+
+HARNESS = PRELUDE + r'''
+spec = read_spec("spec.json")
+NONCE = spec["nonce"]
+
+def say(fd, kind, text):
+    os.write(fd, ("\n%s %s %s\n" % (kind, NONCE, text)).encode())
 
 def same(a, b):
     if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
