@@ -216,7 +216,7 @@ def rank(protos: list[Prototype], need: Need, limit: int | None = None,
     """The candidates for a need, best first; fewer when names or documentation already
     point the way (every candidate costs prompt tokens, the largest part of a cold
     learn). A function whose documentation says what the selector says ranks high
-    whatever its name (`ldexp`: "multiply ... by integral power of 2")."""
+    whatever its name (`hypot`, "Euclidean distance function", for `distanceOf:to:`)."""
     if need.direct:
         return [p for p in protos if p.name == need.direct]
     names = {p.name for p in protos}

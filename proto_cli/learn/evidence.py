@@ -14,12 +14,12 @@ alone, or not at all:
 Every candidate the evidence supports is grouped with those that answer the same on
 every probe (they are the same function, as far as anyone can tell). One group: it
 is the answer, unless the documentation clearly names another function. Several, or
-such a rival: the evidence does not tell them apart; the model hears both answers
-and may give sharper evidence, and in the end learning abstains. (A 1.5B model asked
-to judge between two concrete answers picked `atan` for `tangentOf:` and `toupper`
-for `isUppercase:`: its judgement is no evidence.) None: the proposal failed, and the
-model hears why. No oracle and no stated value: the binding is *unverified*, and is
-installed only if a person approves it.
+such a rival: the evidence does not tell them apart; the model hears which candidates
+differ and may give sharper evidence, and in the end learning abstains. (A 1.5B model
+asked to judge between two concrete answers picked `atan` for `tangentOf:` and a case
+converter for a yes/no question about case: its judgement is no evidence.) None: the
+proposal failed, and the model hears why. No oracle and no stated value: the binding
+is *unverified*, and is installed only if a person approves it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def number(value: object) -> bool:
 
 def matches(got: object, want: object, rel: float, predicate: bool = False) -> bool:
     """Whether a binding's answer is the expected one. C predicates answer nonzero for
-    yes (isspace(' ') is 8192 here), so a predicate compares truth values."""
+    yes (isdigit('7') is 2048 here), so a predicate compares truth values."""
     if isinstance(got, Error) or want is OUTSIDE:
         return False
     if predicate or isinstance(want, bool):
@@ -139,7 +139,7 @@ class Case:
             isinstance(v, bool) or (yes_no and number(v) and v in (0, 1)) for v in truths)
         self.support = [self._support(r) for r in rows]
         # Agreeing on nearly all inputs is tolerated for Python's conventions at the edges,
-        # not where another binding agrees on more (`isblank` 24/25 beside `isspace` 25/25).
+        # not where another binding agrees on more (a look-alike at 24/25 beside 25/25).
         most = max((s.agreed for s in self.support), default=0)
         for s in self.support:
             if s.oracle and s.agreed < s.valued and s.agreed < most:
@@ -200,7 +200,7 @@ class Case:
 
     def representative(self, group: list[int]) -> int:
         """The proposal if the group holds it, else the member whose name and documentation
-        say most of what the selector says (`ldexp` before `scalb`)."""
+        say most of what the selector says."""
         if 0 in group:
             return 0
         return max(group, key=lambda i: (self.relevance[i], -i))
@@ -294,8 +294,8 @@ def _ambiguous(case: Case, groups: list[list[int]], why: str) -> Decision:
 def _better_documented(case: Case, group: list[int]) -> list[int] | None:
     """Another binding, answering differently, whose name and documentation say clearly
     more of what the selector says than the chosen one's: the evidence may only confirm
-    the model's own misreading (`pow` for `scale:byPowerOfTwo:`, where `ldexp` is
-    "multiply ... by integral power of 2"), so the two are put to the model side by side.
+    the model's own misreading (`cos` for `hyperbolicCosineOf:`, where `cosh` is the
+    "hyperbolic cosine function"), so it is not installed.
     Its group, or None."""
     mine = max(case.relevance[i] for i in group)
     best, best_score = None, mine + RIVAL_MARGIN
@@ -384,7 +384,7 @@ def _first_disagreement(case: Case) -> list[int]:
 def _varies(answers: list) -> bool:
     """More than one answer among several inputs (or a single input: nothing to vary). A
     binding or oracle that answers the same to everything passes any test of that one
-    answer (`keyword_check(s, 1)` is 0 for every word): it is no evidence."""
+    answer (a lookup given a length of 1 is 0 for every word): it is no evidence."""
     if len(answers) <= 1:
         return True
     first = answers[0]

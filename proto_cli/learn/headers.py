@@ -170,7 +170,7 @@ def macros(header: str) -> dict[str, int]:
 @functools.lru_cache(maxsize=8)
 def constants(header: str) -> dict[str, int | float | str]:
     """Constants the header #defines as one literal: integers, floats and strings
-    (`LZMA_VERSION_STRING "5.4.1"`): what an oracle may name, and a version's truth."""
+    (`FOO_VERSION_STRING "2.1.0"`): what an oracle may name, and a version's truth."""
     out: dict[str, int | float | str] = {}
     later: list[str] = []
     for line in _cpp(header, "-dM", "-E").splitlines():
@@ -195,7 +195,7 @@ MAX_STRING = 200  # a constant's text, as it may reach the prompt and the oracle
 
 
 def _expanded(header: str, names: list[str]) -> dict[str, int | float | str]:
-    """Macros defined by other macros (`LZMA_VERSION (LZMA_VERSION_MAJOR * ...)`), expanded
+    """Macros defined by other macros (`FOO_VERSION (FOO_VERSION_MAJOR * 100 + ...)`), expanded
     by the preprocessor and computed when the result is plain arithmetic or string
     literals. Nothing of the header is executed: the arithmetic is read as a syntax tree."""
     if not names:

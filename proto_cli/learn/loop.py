@@ -94,7 +94,7 @@ def model_label(path: str) -> str:
 def constants_for(candidates: list, defined: dict, selector: str = "") -> list[str]:
     """The header constants worth showing: buffer sizes named after a candidate that
     fills one (SHA512_...), and those named with the selector's words (a version's
-    value: LZMA_VERSION), which an oracle may use."""
+    value: FOO_VERSION), which an oracle may use."""
     stems = {p.name.upper() for p in candidates if any(
         q.pointer == 1 and not q.const and not q.array for q in p.params)}
     sizes = [k for k, v in sorted(defined.items()) if type(v) is int
