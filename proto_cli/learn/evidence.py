@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 from .oracle import OUTSIDE
+from .probes import key
 from .survey import Error, Row
 
 ORACLE_REL = 1e-9  # Python's math and C's libm mostly agree to the last bit
@@ -155,7 +156,7 @@ class Case:
     def echoed(self) -> bool:
         """Whether the stated value repeats an answer the model was shown for these inputs."""
         inputs = self.probes[self.test]
-        return any(_key(shown) == _key(inputs) and (
+        return any(key(shown) == key(inputs) and (
             matches(value, self.expect, STATED_REL, self.stated_predicate(value)))
             for shown, value in self.echoes)
 
@@ -389,10 +390,6 @@ def _varies(answers: list) -> bool:
         return True
     first = answers[0]
     return any(not same(first, a) for a in answers[1:])
-
-
-def _key(values: tuple) -> tuple:
-    return tuple((type(v).__name__, v) for v in values)
 
 
 def _feedback(case: Case) -> str:

@@ -119,19 +119,23 @@ def _constant(value: object) -> str:
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
-def candidates_for(need: Need) -> list:
-    """The header's functions that the library exports, ranked for the need (which learns
-    the header's converters, so arguments can go through them)."""
+def ranked(need: Need) -> tuple[list, list]:
+    """(the candidates the prompt shows, every exported function that can take the
+    message), best first, from one parse of the header; the need learns the header's
+    converters, so arguments can go through them. The second list is the pool a
+    proposal's siblings come from."""
     protos = exported(prototypes(need.header), need.library)
     need.converters = converters(protos)
-    return rank(protos, need, docs=documentation(need, protos))
+    docs = documentation(need, protos)
+    return rank(protos, need, docs=docs), rank(protos, need, limit=10_000, docs=docs)
+
+
+def candidates_for(need: Need) -> list:
+    return ranked(need)[0]
 
 
 def fitting(need: Need) -> list:
-    """Every exported function that can take the message, best ranked first: the pool
-    a proposal's siblings come from."""
-    protos = exported(prototypes(need.header), need.library)
-    return rank(protos, need, limit=10_000, docs=documentation(need, protos))
+    return ranked(need)[1]
 
 
 def documentation(need: Need, protos: list) -> dict[str, str]:
@@ -147,7 +151,8 @@ def exported(protos: list, library: str) -> list:
 
 
 def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
-                       progress=None, wall_s: float = VERIFY_SECONDS) -> Learned:
+                       progress=None, wall_s: float = VERIFY_SECONDS,
+                       pool: list | None = None) -> Learned:
     """Ask, try, weigh the evidence, feed failures back; a Learned (verified, or marked
     unverified for the caller to refuse or have approved), LearnAbstained when the
     evidence cannot decide, or LearnFailed after `attempts`. Each sandbox run ends
@@ -156,7 +161,7 @@ def propose_and_verify(need: Need, candidates: list, backend, attempts: int,
     transcript: list[dict] = []
     if need.direct:
         return _direct(need, candidates[0], start, wall_s, progress)
-    pool = fitting(need)
+    pool = pool if pool is not None else fitting(need)
     defined = constants(need.header)
     docs = documentation(need, pool)
     shown_constants = constants_for(candidates, defined, need.selector)
@@ -373,7 +378,7 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
     if not need.direct:
         backend = make_backend(model, conf)
         backend.warm_up()  # load the model while the header is parsed and ranked
-    candidates = candidates_for(need)
+    candidates, pool = ranked(need)
     if not candidates:
         wanted = f"named {need.direct}" if need.direct else "that fits these arguments"
         raise LearnFailed(f"{header} declares no function {wanted} that {library} exports "
@@ -381,7 +386,7 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
     attempts = conf.get("maxAttempts")
     attempts = attempts if isinstance(attempts, int) and 0 < attempts <= 20 else 3
     learned = propose_and_verify(need, candidates, backend, attempts, progress,
-                                 verify_seconds(conf.get("verifySeconds")))
+                                 verify_seconds(conf.get("verifySeconds")), pool)
     if not learned.verified:
         if review is not None:
             if not review(learned):

@@ -38,9 +38,9 @@ def probes(args: tuple, kinds: tuple, test_inputs: list | tuple | None = None,
     seen: set = set()
 
     def add(values: tuple) -> None:
-        key = _key(values)
-        if key not in seen:
-            seen.add(key)
+        k = key(values)
+        if k not in seen:
+            seen.add(k)
             out.append(values)
 
     add(tuple(args))
@@ -67,7 +67,8 @@ def probes(args: tuple, kinds: tuple, test_inputs: list | tuple | None = None,
     return out
 
 
-def _key(values: tuple) -> tuple:
+def key(values: tuple | list) -> tuple:
+    """Inputs as one comparable value: 1, 1.0 and True are different inputs to C."""
     return tuple((type(v).__name__, v) for v in values)
 
 

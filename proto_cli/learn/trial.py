@@ -15,6 +15,7 @@ from .binding import Proposal
 from .candidates import relevance, words
 from .evidence import Case
 from .need import Need
+from .probes import key
 from .probes import probes as make_probes
 from .siblings import Binding, siblings
 from .survey import survey
@@ -52,7 +53,7 @@ def run(need: Need, primary: Binding, pool: list, defined: dict, wall_s: float,
     family = [primary] + siblings(need, primary, pool, {k: v for k, v in defined.items()
                                                         if type(v) is int})
     inputs = make_probes(need.args, need.kinds, proposal.test_inputs)
-    test = next((i for i, p in enumerate(inputs) if _same_inputs(p, proposal.test_inputs)), 0)
+    test = next((i for i, p in enumerate(inputs) if key(p) == key(proposal.test_inputs)), 0)
     with ThreadPoolExecutor(max_workers=3) as pool_:
         checked = pool_.submit(gate, need, primary, wall_s)
         table = pool_.submit(survey, [b.spec(need.library) for b in family], inputs, wall_s)
@@ -82,6 +83,3 @@ def asks_yes_no(selector: str) -> bool:
     return False
 
 
-def _same_inputs(a: tuple, b: list) -> bool:
-    return len(a) == len(b) and all(type(x) is type(y) and x == y for x, y in zip(a, b,
-                                                                                strict=True))
