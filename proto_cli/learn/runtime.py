@@ -29,7 +29,7 @@ def data(value: object) -> bytes:
         return value.encode("utf-8")
     if isinstance(value, bytes | bytearray):
         return bytes(value)
-    raise TypeError(f"expected a string or bytes, got {type(value).__name__}")
+    raise TypeError(f"expected a string or bytes, got {kind(value)}")
 
 
 def cbuf(ffi, ctype: str, value: object, nullable: bool = False):
@@ -44,14 +44,21 @@ def cbuf(ffi, ctype: str, value: object, nullable: bool = False):
 
 def integer(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {type(value).__name__}")
+        raise TypeError(f"expected an integer, got {kind(value)}")
     return value
 
 
 def real(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
+        raise TypeError(f"expected a number, got {kind(value)}")
     return float(value)
+
+
+def kind(value: object) -> str:
+    """A value's kind as the image's language says it (nil, not NoneType)."""
+    names = {type(None): "nil", bool: "a boolean", int: "an integer", float: "a float",
+             str: "a string", bytes: "bytes", list: "a list", tuple: "a list"}
+    return names.get(type(value), "an object")
 
 
 def text(ffi, pointer) -> str | None:
