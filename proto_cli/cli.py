@@ -207,8 +207,10 @@ def _reviewer(review: bool, approve: bool):
         print(f"test: {learned.proposal.test_inputs} -> expect {learned.proposal.expect!r}; "
               f"message result in the sandbox: {learned.check.result!r}", file=err)
         if evidence.get("oracle"):
+            read_as = f", C's answer read as {evidence['read_as']}" if "read_as" in evidence \
+                else ""
             print(f"oracle: {evidence['oracle']} (agreed on {evidence.get('agreed', 0)} of "
-                  f"{evidence.get('inputs', 0)} inputs)", file=err)
+                  f"{evidence.get('inputs', 0)} inputs{read_as})", file=err)
         if not learned.verified:
             print("UNVERIFIED: nothing checked this binding's answer", file=err)
         if approve:

@@ -417,3 +417,66 @@ def test_out_size_for_prefers_the_digest_length_and_falls_back():
     assert out_size_for("FOO", {"BAR_SIZE": 8}, None) is None
     assert out_size_for("FOO", {"FOO_SIZE": 0}, 7) == 7
     assert out_size_for("FOO", {"FOO_SIZE": (1 << 20) + 1}, 7) == 7
+
+
+# -- C's conventions against Python's --------------------------------------------------
+
+PAIRS = [("HeLLo", "hello"), ("abc", "abd"), ("Abc", "abc"), ("x", "x"), ("b", "a")]
+EQUAL_IGNORING_CASE = [True, False, True, True, False]
+CASECMP = [0, -1, 0, 0, 1]  # C: 0 means equal
+CMP = [-32, -1, -32, 0, 1]  # the case-sensitive look-alike
+
+
+def test_zero_means_yes_for_a_comparison_the_oracle_answers_true():
+    """`a.lower() == b.lower()` is True where strcasecmp answers 0; its case-sensitive
+    look-alike differs on mixed case and is ruled out."""
+    d = decide(case([CASECMP, CMP], oracle="arg1.lower() == arg2.lower()",
+                    values=EQUAL_IGNORING_CASE, inputs=PAIRS))
+    assert d.kind == "install" and d.chosen == 0
+    assert d.evidence["agreed"] == 5
+    # the look-alike, proposed, is replaced by the one the oracle picks out
+    d = decide(case([CMP, CASECMP], oracle="o", values=EQUAL_IGNORING_CASE, inputs=PAIRS))
+    assert d.kind == "install" and d.chosen == 1
+    # and C's 0, stated, is what the oracle's True says: no conflict
+    d = decide(case([CASECMP, CMP], oracle="o", values=EQUAL_IGNORING_CASE, inputs=PAIRS,
+                    expect=0))
+    assert d.kind == "install" and d.chosen == 0 and d.evidence["expect_held"]
+
+
+def test_zero_is_no_yes_where_the_selector_asks_yes_or_no():
+    """`isEmpty:` answered by a length: 0 for the empty string is no "yes"."""
+    words = [("",), ("a",), ("abc",), ("",), ("xy",)]
+    d = decide(case([[0, 1, 3, 0, 2]], oracle="len(arg1) == 0",
+                    values=[True, False, False, True, False], inputs=words, yes_no=True))
+    assert d.kind == "reject"
+
+
+def test_zero_and_nonzero_truth_are_different_answers():
+    """A truthy reading and a zero-is-yes reading of the same oracle both fit: two
+    answers, not one."""
+    d = decide(case([CASECMP, [1, 0, 1, 1, 0]], oracle="o", values=EQUAL_IGNORING_CASE,
+                    inputs=PAIRS))
+    assert d.kind == "ambiguous"
+
+
+def test_a_three_way_comparison_agrees_by_sign():
+    d = decide(case([CMP, [5, 5, 5, 5, 5]], oracle="(arg1 > arg2) - (arg1 < arg2)",
+                    values=[-1, -1, -1, 0, 1], inputs=PAIRS))
+    assert d.kind == "install" and d.chosen == 0
+    # a count answering 0/1 is no three-way comparison: no sign reading without -1 and 1
+    d = decide(case([[7, 0, 9]], oracle="o", values=[1, 0, 1], inputs=[(1,), (0,), (2,)]))
+    assert d.kind == "reject"
+
+
+def test_a_pointer_into_the_argument_is_the_index_python_finds():
+    """strstr answers the rest of the haystack from the match, or NULL; `find` the index
+    of the match, or -1. strchr-like look-alikes point elsewhere."""
+    finds = [("ll", "hello"), ("x", "hello"), ("lo", "hello"), ("", "ab")]
+    strstr = ["llo", None, "lo", "ab"]
+    first_char = ["llo", None, "llo", None]
+    d = decide(case([strstr, first_char], oracle="arg2.find(arg1)", values=[2, -1, 3, 0],
+                    inputs=finds))
+    assert d.kind == "install" and d.chosen == 0 and d.evidence["ruled_out"] == ["g(arg1)"]
+    # a text that is no suffix of the argument says nothing
+    d = decide(case([["ll", None, "lo", ""]], oracle="o", values=[2, -1, 3, 0], inputs=finds))
+    assert d.kind == "reject"

@@ -315,6 +315,37 @@ def test_a_better_documented_rival_blocks_the_models_misreading(lookalike):
     assert "the documentation of lk_is_vowel(arg1) says more" in str(abstained.value)
 
 
+def test_a_comparison_is_read_the_c_way_against_a_python_oracle(lookalike):
+    """`a.lower() == b.lower()` answers True where C's comparison answers 0: read that
+    way, the oracle picks the case-folding comparison out of the case-sensitive one the
+    model proposed, and the provenance says how C's answer was read."""
+    learned, _ = learn(lookalike, "compareFolded:with:", ("HeLLo", "hello"),
+                       [answer("lk_compare", ["arg1", "arg2"], ["HeLLo", "hello"],
+                               oracle="arg1.lower() == arg2.lower()")])
+    assert learned.function == "lk_compare_folded"
+    ev = learned.evidence
+    assert ev["kind"] == "oracle" and ev["read_as"] == "zero is yes"
+    assert ev["proposed"] == "lk_compare(arg1, arg2)" and ev["agreed"] == ev["inputs"] >= 4
+
+
+def test_a_found_text_is_read_as_the_index_python_finds(lookalike):
+    """C answers the rest of the text from the match (or NULL); `str.find` its index (or
+    -1). The reordered call, which looks for the text in the part, is ruled out."""
+    learned, _ = learn(lookalike, "locate:in:", ("ll", "hello"),
+                       [answer("lk_locate", ["arg2", "arg1"], ["ll", "hello"],
+                               oracle="arg2.find(arg1)")])
+    assert learned.function == "lk_locate" and learned.check.result == "llo"
+    ev = learned.evidence
+    assert ev["read_as"] == "suffix of argument 2"
+    assert "lk_locate(arg1, arg2)" in ev["ruled_out"]
+
+
+def test_an_oracle_misspelt_only_in_case_or_module_path_still_evaluates():
+    assert O.evaluate(O.check("expat.errorString(arg1)", 1), [(4,)], {}, 10.0) == [
+        __import__("xml.parsers.expat", fromlist=["x"]).ErrorString(4)]
+    assert O.evaluate(O.check("math.Sqrt(arg1)", 1), [(4.0,)], {}, 10.0) == [2.0]
+
+
 # -- 3. unverified bindings --------------------------------------------------------------
 
 UNCHECKED = answer("lk_scale", ["arg1"], [2.0])  # no oracle, no expected value

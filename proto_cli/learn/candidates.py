@@ -256,8 +256,30 @@ def relevance(selector_words: list[str], name: str, doc: str) -> float:
     tokens = {_token(t) for t in _tokens(doc)} | {_token(t) for t in _tokens(
         " ".join(words(name.replace("_", ":"))))}
     tokens.discard("")
-    hits = sum(any(_same_word(_token(w), t) for t in tokens) for w in selector_words)
+    joined: set[str] = set()
+    for part in words(name.replace("_", ":")):
+        joined |= _spelled_together(part, selector_words)
+    hits = sum(w in joined or any(_same_word(_token(w), t) for t in tokens)
+               for w in selector_words)
     return hits / len(selector_words)
+
+
+def _spelled_together(part: str, selector_words: list[str]) -> set[str]:
+    """The selector's words a name part spells run together, each whole or by a start of
+    three letters or more (`isupper`: is, upper(case)); none unless all of it is spelled."""
+    covers: list[set[str] | None] = [set()] + [None] * len(part)
+    for end in range(1, len(part) + 1):
+        for start in range(end):
+            before = covers[start]
+            if before is None:
+                continue
+            piece = part[start:end]
+            word = next((w for w in selector_words if w == piece or (
+                len(piece) >= 3 and w.startswith(piece))), None)
+            if word is not None:
+                covers[end] = before | {word}
+                break
+    return covers[-1] or set()
 
 
 def _tokens(text: str) -> list[str]:

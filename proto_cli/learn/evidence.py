@@ -83,13 +83,41 @@ def same(a: object, b: object) -> bool:
 class Support:
     """How one binding stands against the evidence."""
 
-    __slots__ = ("oracle", "agreed", "valued", "stated")
+    __slots__ = ("oracle", "agreed", "valued", "stated", "reading")
 
     def __init__(self) -> None:
         self.oracle = False
         self.agreed = 0
         self.valued = 0
         self.stated = False
+        self.reading = AS_IS  # how its answers were read against the oracle's
+
+
+# C says some things differently from Python; an oracle written in Python says them
+# Python's way. A binding's answers are read the C way before they are compared:
+AS_IS = "as is"
+ZERO_IS_YES = "zero is yes"  # strcmp, fnmatch, memcmp: 0 means equal / matched
+SIGN = "sign"  # a three-way comparison: any negative, zero or any positive
+SUFFIX = "suffix of argument "  # strstr, strchr: a pointer into the argument, or NULL
+NO_READING = object()  # an answer that says nothing in a reading
+
+
+def read(answer: object, reading: str, inputs: tuple) -> object:
+    """A C answer as the Python value it stands for in one reading."""
+    if reading == AS_IS or isinstance(answer, Error):
+        return answer
+    if reading == ZERO_IS_YES:
+        return answer == 0 if type(answer) is int else NO_READING
+    if reading == SIGN:
+        return (answer > 0) - (answer < 0) if type(answer) is int else NO_READING
+    # SUFFIX + n: Python's str.find answers the index in argument n; C a pointer into it,
+    # or NULL (-1).
+    whole = inputs[int(reading[len(SUFFIX):]) - 1]
+    if answer is None:
+        return -1
+    if isinstance(answer, str) and whole.endswith(answer):
+        return len(whole) - len(answer)
+    return NO_READING
 
 
 class Decision:
@@ -138,6 +166,7 @@ class Case:
         truths = [values[j] for j in self.valued] if values else []
         self.predicate = bool(truths) and all(
             isinstance(v, bool) or (yes_no and number(v) and v in (0, 1)) for v in truths)
+        self.readings = self._readings(truths)
         self.support = [self._support(r) for r in rows]
         # Agreeing on nearly all inputs is tolerated for Python's conventions at the edges,
         # not where another binding agrees on more (a look-alike at 24/25 beside 25/25).
@@ -164,6 +193,33 @@ class Case:
     def oracle_usable(self) -> bool:
         return bool(self.oracle) and bool(self.valued)
 
+    def _readings(self, truths: list) -> list[str]:
+        """The C conventions an oracle's values allow. "Zero is yes" only where the
+        selector does not itself ask yes or no: `isEmpty:` answered by a length that is 0
+        for the empty string would be a lie, `compare:with:` answered 0 is C's "equal"."""
+        out = [AS_IS]
+        if self.predicate and not self.yes_no:
+            out.append(ZERO_IS_YES)
+        ints = bool(truths) and all(type(v) is int for v in truths)
+        if ints and {-1, 1} <= set(truths) <= {-1, 0, 1}:
+            out.append(SIGN)
+        if ints and any(v >= 0 for v in truths):
+            out += [f"{SUFFIX}{k + 1}" for k in range(len(self.probes[0]))
+                    if all(isinstance(p[k], str) for p in self.probes)]
+        return out
+
+    def agreement(self, results: list, reading: str) -> list[bool]:
+        """For each input the oracle valued: whether the answer, so read, is its value."""
+        return [matches(read(results[j], reading, self.probes[j]), self.values[j],
+                        ORACLE_REL, self.predicate) for j in self.valued]
+
+    def read_row(self, i: int) -> list:
+        """A binding's answers as its reading says them."""
+        row, reading = self.rows[i], self.support[i].reading
+        if not row.ok:
+            return [Error(row.failure)] * len(self.probes)
+        return [read(a, reading, p) for a, p in zip(row.results, self.probes, strict=True)]
+
     def _support(self, row: Row) -> Support:
         s = Support()
         if not row.ok:
@@ -174,16 +230,26 @@ class Case:
             s.stated = matches(got, self.expect, STATED_REL, self.stated_predicate(got))
         if self.oracle_usable:
             s.valued = len(self.valued)
-            s.agreed = sum(matches(results[j], self.values[j], ORACLE_REL, self.predicate)
-                           for j in self.valued)
+            # The reading that agrees most; C's own (as is) where two agree as much.
+            agreed, s.reading = max(((self.agreement(results, r), r) for r in self.readings),
+                                    key=lambda t: sum(t[0]))
+            s.agreed = sum(agreed)
             if not _varies([self.values[j] for j in self.valued]):
                 return s  # an oracle with one answer for every input tells nothing apart
-            key = [j for j in (0, self.test) if j in self.valued]
+            key = [n for n, j in enumerate(self.valued) if j in (0, self.test)]
             nearly = (s.valued >= MANY and s.agreed >= NEARLY_ALL * s.valued
                       and _varies([results[j] for j in self.valued]))  # not a constant
-            s.oracle = all(matches(results[j], self.values[j], ORACLE_REL, self.predicate)
-                           for j in key) and (s.agreed == s.valued or nearly)
+            s.oracle = all(agreed[n] for n in key) and (s.agreed == s.valued or nearly)
         return s
+
+    def oracle_says(self, expect: object) -> bool:
+        """Whether a stated value at the test inputs says what the oracle's value there
+        says, in some reading (0 stated for a comparison the oracle answers True)."""
+        inputs, value = self.probes[self.test], self.values[self.test]
+        if matches(value, expect, STATED_REL, self.stated_predicate(value)):
+            return True
+        return any(matches(read(expect, r, inputs), value, STATED_REL, self.predicate)
+                   for r in self.readings if r != AS_IS)
 
     def strong(self, i: int) -> bool:
         """Oracle support a function the model did not name can stand on alone: many
@@ -212,10 +278,18 @@ class Case:
         with text `uuid.UUID` refuses is no difference anyone asked about)."""
         over = self.valued if self.oracle_usable and any(s.oracle for s in self.support) \
             else range(len(self.probes))
+        by_oracle = over is self.valued
         out: list[list[int]] = []
         for i in members:
             for group in out:
-                a, b = self.rows[group[0]].results, self.rows[i].results
+                if by_oracle:  # what the answers say, in one reading: a C "0 is equal"
+                    # beside a "1 is equal" is two answers, one of them a lie
+                    if self.support[group[0]].reading != self.support[i].reading:
+                        continue
+                    a, b = self.read_row(group[0]), self.read_row(i)
+                else:
+                    a, b = (self.rows[k].results or [Error(self.rows[k].failure)]
+                            * len(self.probes) for k in (group[0], i))
                 if all(self.same_answer(a[j], b[j]) for j in over):
                     group.append(i)
                     break
@@ -232,8 +306,7 @@ def decide(case: Case) -> Decision:
     oracle_ok = case.oracle_usable and any(s.oracle for s in case.support)
     stated = case.expect is not None
     conflict = (oracle_ok and stated and case.test in case.valued
-                and not matches(case.values[case.test], case.expect, STATED_REL,
-                                case.stated_predicate(case.values[case.test])))
+                and not case.oracle_says(case.expect))
     by_oracle = [i for i in range(n) if case.support[i].oracle] if oracle_ok else []
     by_value = [i for i in range(n) if case.support[i].stated] if stated else []
     if oracle_ok:
@@ -338,6 +411,8 @@ def _evidence(case: Case, chosen: int, group: list[int], proposed: int | None = 
         out["oracle"] = case.oracle
         out["inputs"] = s.valued
         out["agreed"] = s.agreed
+        if s.reading != AS_IS:
+            out["read_as"] = s.reading  # "zero is yes", "sign", "suffix of argument 2"
     elif s.stated:
         out["kind"] = "value"
     else:
@@ -376,9 +451,8 @@ def _rejected(case: Case) -> Decision:
 def _first_disagreement(case: Case) -> list[int]:
     if not case.oracle_usable or not case.rows[0].ok:
         return []
-    row = case.rows[0]
-    bad = next((j for j in case.valued if not matches(row.results[j], case.values[j],
-                                                      ORACLE_REL, case.predicate)), None)
+    agreed = case.agreement(case.rows[0].results, case.support[0].reading)
+    bad = next((j for j, ok in zip(case.valued, agreed, strict=True) if not ok), None)
     return [] if bad is None else [bad]
 
 

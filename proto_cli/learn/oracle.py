@@ -28,8 +28,9 @@ MODULES = ("math", "cmath", "zlib", "binascii", "hashlib", "struct", "uuid", "fn
            "statistics", "fractions", "bz2", "lzma", "ipaddress", "html",
            "colorsys", "datetime", "textwrap", "xml.parsers.expat", "urllib.parse",
            "curses.ascii")
-#: Other names for a module: C's <ctype.h> classification, as Python has it for ASCII.
-ALIASES = {"ctype": "curses.ascii"}
+#: Other names for a module: C's <ctype.h> classification, as Python has it for ASCII,
+#: and a submodule by its own name, as `from xml.parsers import expat` gives it.
+ALIASES = {"ctype": "curses.ascii"} | {m.rsplit(".", 1)[1]: m for m in MODULES if "." in m}
 #: Module members left out: they reach attributes or files by a name in a string
 #: (`Formatter().get_field('0.__class__')`), around the syntax check's rule on underscores.
 HIDDEN = ("Formatter", "attrgetter", "methodcaller", "open", "connect", "load", "loads",
@@ -103,8 +104,18 @@ with open("/sandbox/oracle.json") as f:
 def unbytes(v):
     return bytes.fromhex(v["$bytes"]) if isinstance(v, dict) else v
 
+class Namespace(types.SimpleNamespace):
+    """A module's public names; one misspelt only in case (`errorString`) is found too,
+    where no other name differs from it only in case."""
+
+    def __getattr__(self, name):
+        found = [k for k in vars(self) if k.lower() == name.lower()]
+        if len(found) == 1:
+            return vars(self)[found[0]]
+        raise AttributeError(name)
+
 def namespace(module):
-    out = types.SimpleNamespace()
+    out = Namespace()
     for key, value in vars(module).items():
         if not key.startswith("_") and not isinstance(value, types.ModuleType) \
                 and key not in spec["hidden"]:
