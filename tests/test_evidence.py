@@ -224,6 +224,16 @@ def test_a_better_documented_rival_blocks_the_install():
     assert decide(case([COMPLEMENT, None], expect=-5.0, relevance=[0.5, 1.0])).kind == "install"
 
 
+def test_a_name_spelling_the_selector_defends_the_choice_but_never_blocks_it():
+    """`isupper` spells "is upper(case)": it outweighs `toupper`'s "uppercase" line. But
+    `isdigit` spelling "is digit" does not block `isxdigit` for `isHexDigit:`."""
+    spelled = case([COMPLEMENT, SCALE], expect=-5.0, relevance=[1.0, 0.5])
+    assert decide(spelled).kind == "install"
+    rival = Case(["isxdigit(arg1)", "isdigit(arg1)"], [Row(COMPLEMENT), Row(SCALE)], XS, 0,
+                 None, None, -5.0, relevance=[0.0, 0.67], rival_relevance=[0.0, 0.0])
+    assert decide(rival).kind == "install"
+
+
 # -- echoes ------------------------------------------------------------------------------
 
 def test_a_stated_value_that_echoes_earlier_feedback_is_no_evidence():

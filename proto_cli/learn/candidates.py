@@ -248,16 +248,17 @@ NUMBER_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", 
                 "eight": "8", "ten": "10", "sixteen": "16"}
 
 
-def relevance(selector_words: list[str], name: str, doc: str) -> float:
+def relevance(selector_words: list[str], name: str, doc: str, spelled: bool = True) -> float:
     """The share of the selector's words that the function's name parts or its documented
-    line say too (`tangent` in "arc tangent function"; `two` as 2)."""
+    line say too (`tangent` in "arc tangent function"; `two` as 2), and with `spelled`,
+    words its name spells run together (`isupper`)."""
     if not selector_words:
         return 0.0
     tokens = {_token(t) for t in _tokens(doc)} | {_token(t) for t in _tokens(
         " ".join(words(name.replace("_", ":"))))}
     tokens.discard("")
     joined: set[str] = set()
-    for part in words(name.replace("_", ":")):
+    for part in words(name.replace("_", ":")) if spelled else ():
         joined |= _spelled_together(part, selector_words)
     hits = sum(w in joined or any(_same_word(_token(w), t) for t in tokens)
                for w in selector_words)

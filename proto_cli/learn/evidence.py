@@ -144,12 +144,16 @@ class Case:
                  oracle: str | None, values: list | None, expect: object,
                  oracle_problem: str = "", relevance: list[float] | None = None,
                  echoes: list[tuple[tuple, object]] | None = None,
-                 yes_no: bool = False) -> None:
+                 yes_no: bool = False, rival_relevance: list[float] | None = None) -> None:
         self.labels = labels
         #: The selector asks a yes/no question (`isUpper:`, `hasPrefix:`): a stated 1 means
         #: "true", and answers that are equally true or false everywhere are one answer.
         self.yes_no = yes_no
         self.relevance = relevance or [0.0] * len(labels)
+        #: The same, without the words a name spells run together: a rival must say more
+        #: in plain words (`isdigit` spells "is digit", but `isxdigit` cannot spell "hex":
+        #: the spelling may defend the chosen function, never block it).
+        self.rival_relevance = rival_relevance or self.relevance
         #: (inputs, answer) pairs the model was shown earlier in this learn: a stated
         #: value equal to one of them may be a copy, not knowledge, and is no evidence.
         self.echoes = echoes or []
@@ -374,9 +378,10 @@ def _better_documented(case: Case, group: list[int]) -> list[int] | None:
     mine = max(case.relevance[i] for i in group)
     best, best_score = None, mine + RIVAL_MARGIN
     for i, row in enumerate(case.rows):
-        if i in group or not row.ok or case.relevance[i] < max(best_score, RIVAL_FLOOR):
+        said = case.rival_relevance[i]
+        if i in group or not row.ok or said < max(best_score, RIVAL_FLOOR):
             continue
-        best, best_score = i, case.relevance[i]
+        best, best_score = i, said
     if best is None:
         return None
     return next(g for g in case.classes(list(range(len(case.rows)))) if best in g)

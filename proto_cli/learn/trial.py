@@ -67,10 +67,12 @@ def run(need: Need, primary: Binding, pool: list, defined: dict, wall_s: float,
         problem = "it could not be evaluated"
     shown_oracle = oracle or (proposal.oracle if problem else None)
     said = words(need.selector)
+    said_by = [(b.name, (docs or {}).get(b.name, "")) for b in family]
     case = Case([b.label for b in family], rows, inputs, test, shown_oracle,
                 computed if oracle else None, proposal.expect, problem,
-                [relevance(said, b.name, (docs or {}).get(b.name, "")) for b in family],
-                echoes, asks_yes_no(need.selector))
+                [relevance(said, name, doc) for name, doc in said_by],
+                echoes, asks_yes_no(need.selector),
+                [relevance(said, name, doc, spelled=False) for name, doc in said_by])
     return Trial(check, case, family)
 
 
