@@ -113,6 +113,8 @@ def export_lines(txn) -> Iterator[str]:
         if oid != current:
             current = oid
             label = names.get(oid)
+            if label and not label.isprintable():  # a newline in it would start a line
+                label = literals.write(label)
             yield f"object @{oid}" + (f"  # {label}" if label else "")
         try:
             if not name:
@@ -242,8 +244,8 @@ def parse(lines: Iterable[str], source: str = "<export>") -> Parsed:
             elif line.startswith("object @"):
                 flush()
                 word = stripped[len("object @"):].split("#", 1)[0].strip()
-                if not word.isdigit() or int(word) == 0:
-                    raise fail(line_no, f"bad object id {word!r}")
+                if not word.isdigit() or len(word) > 21 or not 0 < int(word) <= literals.MAX_OID:
+                    raise fail(line_no, f"bad object id {word[:30]!r}")
                 oid = int(word)
                 out.max_oid = max(out.max_oid, oid)
             elif line.startswith(INDENT) and oid is not None:

@@ -193,7 +193,20 @@ def _walk_records(txn, report: Report, headers: dict, parent_slots: dict, refs: 
                 problem = method_check(value, name)
                 if problem:
                     report.add(oid, name, problem)
+            if meta is not None and not hasattr(meta, "items"):
+                # `proto methods` reads a method's metadata as its provenance map
+                report.add(oid, name, f"method provenance is {_a(meta)}, not a map")
     return max_oid
+
+
+def _a(value: object) -> str:
+    """'a list', 'an integer': a decoded value's kind in the words of the language."""
+    if isinstance(value, Ref):
+        return "an object reference"
+    if hasattr(value, "items"):
+        return "a map"
+    return {tuple: "a list", int: "an integer", str: "a string", bytes: "a byte array",
+            float: "a float", bool: "a boolean", type(None): "nil"}.get(type(value), "a value")
 
 
 def _header(report: Report, oid: int, record: bytes) -> tuple[str, ...]:
@@ -203,9 +216,13 @@ def _header(report: Report, oid: int, record: bytes) -> tuple[str, ...]:
         report.add(oid, None, f"corrupt header: {exc}")
         return ()
     parents = header.get("parents") if hasattr(header, "get") else None
-    if not isinstance(parents, tuple) or not all(isinstance(p, str) for p in parents):
+    if not isinstance(parents, tuple):
         report.add(oid, None, "header has no parent list")
         return ()
+    for name in parents:
+        if not isinstance(name, str):
+            report.add(oid, None, f"header's parent list holds {_a(name)}, not a slot name")
+            return ()
     return parents
 
 
@@ -227,6 +244,7 @@ def _check_meta(txn, report: Report, headers: dict, max_oid: int) -> None:
                                f"@{max_oid}")
     try:
         known = roots(txn)
+        _check_roots(report, txn.get_meta(L.K_ROOTS))
     except DecodeError as exc:
         report.add(None, None, f"corrupt roots: {exc}")
         return
@@ -235,6 +253,22 @@ def _check_meta(txn, report: Report, headers: dict, max_oid: int) -> None:
     for name, oid in sorted(known.items()):
         if oid not in headers:
             report.add(None, None, f"root {name} refers to @{oid}, which does not exist")
+
+
+def _check_roots(report: Report, stored: object) -> None:
+    """The roots record maps names to object references; `roots()` skips what does not,
+    which would hide it (the world refuses to open such an image)."""
+    if stored is None:
+        return  # no roots at all: reported as "no lobby root"
+    if not hasattr(stored, "items"):
+        report.add(None, None, f"the roots record is {_a(stored)}, not a map of names to "
+                               "objects")
+        return
+    for name, ref in stored.items():
+        if not isinstance(name, str):
+            report.add(None, None, f"a root name is {_a(name)}, not a string")
+        elif not isinstance(ref, Ref):
+            report.add(None, None, f"root {name} is {_a(ref)}, not an object reference")
 
 
 def _check_cycles(report: Report, parent_slots: dict[int, dict[str, int]]) -> None:

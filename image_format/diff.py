@@ -157,7 +157,14 @@ def _parents(record: bytes | None) -> object:
     except DecodeError:
         return "<corrupt header>"
     parents = header.get("parents") if hasattr(header, "get") else None
-    return list(parents) if isinstance(parents, tuple) else parents
+    if isinstance(parents, tuple) and all(type(p) is str for p in parents):
+        return list(parents)
+    if parents is None:
+        return None
+    try:  # a damaged header: shown as its literal, never passed through raw
+        return literals.write(parents)
+    except literals.LiteralError:
+        return repr(parents)
 
 
 def _decoded(record: bytes | None) -> tuple[str, object, object]:
@@ -178,7 +185,7 @@ def _slot_change(name: str, before: bytes | None, after: bytes | None) -> SlotCh
         kind = f"{KIND_WORDS.get(kind_a, '?')} -> {KIND_WORDS.get(kind_b, '?')}"
     source_diff = None
     if isinstance(old, str) and isinstance(new, str) and L.METHOD in (kind_a, kind_b):
-        source_diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(),
+        source_diff = list(difflib.unified_diff(old.split("\n"), new.split("\n"),
                                                 f"a/{name}", f"b/{name}", lineterm=""))
     return SlotChange(name, change, kind, _shown(old, kind_a), _shown(new, kind_b),
                       _shown(old_meta, "d"), _shown(new_meta, "d"), source_diff)

@@ -32,6 +32,12 @@ def reserve_lock(image: str, shown: str | None = None) -> None:
     os.close(fd)
 
 
+def real(path: str) -> str:
+    """The file a path names, through symlinks and `..`: what its lock file, snapshots
+    and temporaries are named after, so that every name for one image shares them."""
+    return os.path.realpath(path)
+
+
 def temporary(path: str) -> str:
     """The name a file is built under before it is renamed to `path`."""
     return f"{path}.tmp-{os.getpid()}"

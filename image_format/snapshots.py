@@ -20,7 +20,7 @@ import time
 
 from . import canonical
 from .errors import ImageError
-from .files import sweep, temporary, unlink
+from .files import real, sweep, temporary, unlink
 from .probe import probe
 from .store import Image
 
@@ -29,7 +29,8 @@ RESERVED = {"list", "restore", "delete", "take"}
 
 
 def folder(image_path: str) -> str:
-    return os.fspath(image_path) + SUFFIX
+    """Beside the real file: every name for one image (a symlink) has the same snapshots."""
+    return real(os.fspath(image_path)) + SUFFIX
 
 
 def check_name(name: str) -> str:
@@ -50,11 +51,11 @@ def take(image_path: str, name: str, *, replace: bool = False) -> dict:
     target = path_of(image_path, name)
     if os.path.exists(target) and not replace:
         raise ImageError(f"snapshot {name} already exists (delete it first)")
-    os.makedirs(folder(image_path), exist_ok=True)
-    sweep(folder(image_path))
+    image = Image(image_path, readonly=True)  # not an image: no folder left behind
     tmp = temporary(target)
-    image = Image(image_path, readonly=True)
     try:
+        os.makedirs(folder(image_path), exist_ok=True)
+        sweep(folder(image_path))
         unlink(tmp)
         with image.read() as txn:
             image.copy_to(tmp, txn)
@@ -121,6 +122,7 @@ def restore(image_path: str, name: str) -> dict:
     if not os.path.isfile(source):
         raise ImageError(f"no snapshot named {name}")
     probe(source)
+    shown, image_path = image_path, real(image_path)  # a symlink stays one: its file changes
     sweep(os.path.dirname(image_path), os.path.basename(image_path) + ".tmp-")
     tmp = temporary(image_path)
     try:
@@ -143,7 +145,7 @@ def restore(image_path: str, name: str) -> dict:
         if image is not None:
             image.close()
         unlink(tmp)
-    return {"name": name, "image": image_path}
+    return {"name": name, "image": shown}
 
 
 def delete(image_path: str, name: str) -> None:

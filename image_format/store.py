@@ -9,7 +9,7 @@ import lmdb
 from . import layout as L
 from .codec import decode, encode
 from .errors import DamagedImage, ImageError, ReadOnlyImage
-from .files import reserve_lock, sweep, temporary, unlink
+from .files import real, reserve_lock, sweep, temporary, unlink
 from .probe import probe
 
 TYPE_CHECKING = False  # importing typing costs ~5 ms of start-up; annotations are strings
@@ -92,9 +92,17 @@ class Image:
     """A proto image file. Use `read()` or `transact(fn)`; never hold a write open."""
 
     def __init__(self, path: str | os.PathLike[str], *, readonly: bool = False) -> None:
-        self.path = os.fspath(path)
-        st = probe(self.path)
-        self.readonly = readonly or not writable(self.path, st)
+        self.path = os.fspath(path)  # as the person named it, for messages
+        # LMDB's lock is the file named PATH-lock: two names for one image (a symlink, a
+        # `..` path) would be two locks, and writers through them would not exclude each
+        # other. The lock, like every file beside the image, follows the real path.
+        self.file = real(self.path)
+        st = probe(self.file)
+        self.readonly = readonly or not writable(self.file, st)
+        if not self.readonly and st.st_nlink > 1:
+            raise ImageError(f"{self.path}: the image file has {st.st_nlink} hard links; "
+                             "writers through different names would not exclude each "
+                             "other, so proto will not change it (copy it to one name)")
         self.env = self._open(st.st_size)
         try:  # noqa: SIM105 - contextlib costs start-up time
             # A process killed inside a read transaction keeps its reader slot; while
@@ -152,11 +160,11 @@ class Image:
 
     def _open(self, size: int) -> lmdb.Environment:
         if not self.readonly:
-            reserve_lock(self.path)
+            reserve_lock(self.file, shown=self.path)
         map_size = max(MIN_MAP, 1 << (2 * size).bit_length())
         try:
             return lmdb.open(
-                self.path,
+                self.file,
                 subdir=False,
                 create=False,
                 readonly=self.readonly,
@@ -174,7 +182,7 @@ class Image:
                 # A read-only file in a read-only directory cannot get a lock file;
                 # reading without one is safe when nobody can write the file.
                 try:
-                    return lmdb.open(self.path, subdir=False, readonly=True, lock=False,
+                    return lmdb.open(self.file, subdir=False, readonly=True, lock=False,
                                      max_dbs=MAX_DBS, map_size=map_size)
                 except lmdb.Error:
                     pass

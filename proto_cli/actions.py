@@ -149,6 +149,7 @@ def methods(image: str | None, target: str) -> list[dict]:
     """An object's own method slots with their provenance (no method runs)."""
     from .render import to_json
     from .world.objects import METHOD
+    from .world.records import provenance
     from .world.shell import resolve
 
     path = session.image_path(image)
@@ -158,7 +159,8 @@ def methods(image: str | None, target: str) -> list[dict]:
         out = []
         for name, slot in world.slots(obj):
             if slot.kind == METHOD:
-                meta = to_json(slot.meta, world.name_of) if slot.meta is not None else None
+                meta = provenance(obj.oid, name, slot.meta)
+                meta = to_json(meta, world.name_of) if meta is not None else None
                 out.append({"selector": name, "learned": bool(meta and meta.get("learned")),
                             "provenance": meta, "source": slot.value})
         return out
@@ -179,6 +181,35 @@ def define(image: str | None, target: str, selector: str, source: str) -> str:
     def work(world) -> str:
         obj = define_method(world, target, selector, source)
         return f"defined {selector} on {world.describe(obj)}"
+
+    return session.run(path, work)
+
+
+def trust(image: str | None, target: str, selector: str, undo: bool = False) -> str:
+    """Mark a learned method trusted (it then runs in-process, not confined), or not."""
+    from image_format.codec import MappingProxyType
+
+    from .world.errors import UsageError
+    from .world.objects import METHOD
+    from .world.shell import resolve
+
+    path = session.image_path(image)
+
+    def work(world) -> str:
+        obj = resolve(world, target)
+        slot = world.slot(obj, selector)
+        meta = getattr(slot, "meta", None) if slot is not None else None
+        if slot is None or slot.kind != METHOD or not hasattr(meta, "get") \
+                or meta.get("learned") is not True:
+            raise UsageError(f"{target} has no learned method {selector} (only learned "
+                             "methods run confined)")
+        changed = {k: v for k, v in meta.items() if k != "trusted"}
+        if not undo:
+            changed["trusted"] = True
+        world.put_slot(obj, selector, slot.value, METHOD, MappingProxyType(changed))
+        where = world.describe(obj)
+        return (f"{selector} of {where} runs confined again" if undo else
+                f"{selector} of {where} is trusted: it runs in this process, unconfined")
 
     return session.run(path, work)
 

@@ -28,9 +28,15 @@ def register(app: typer.Typer) -> None:
         model: Annotated[str | None, typer.Option(
             "--model", help="GGUF model for LEARN (or scripted:FILE).", show_default=False)]
         = None,
+        allow_outside: Annotated[bool, typer.Option(
+            "--allow-outside", help="Let RESOURCE and METHOD FILE read files outside the "
+            "recipe's folder.")] = False,
         json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
-        """Build an image from a Squeakerfile, each step cached by its content."""
+        """Build an image from a Squeakerfile, each step cached by its content.
+
+        A build runs the recipe's code on this machine (METHOD + SEND, as a Dockerfile's
+        RUN does): build recipes you trust."""
         from .build.builder import build as run_build
         from .progress import progress_display
 
@@ -41,7 +47,8 @@ def register(app: typer.Typer) -> None:
 
         with progress_display() as progress:
             built = run_build(file, output, use_cache=not no_cache, tag=tag, relearn=relearn,
-                              model=model, report=report, progress=progress)
+                              model=model, report=report, progress=progress,
+                              outside=allow_outside)
         if json:
             print(dump_json(built.to_dict()))
         else:

@@ -189,6 +189,19 @@ def methods(
         print_methods(found, source)
 
 
+@app.command()
+def trust(
+    target: Annotated[str, typer.Argument(help="lobby path or @ID")],
+    selector: Annotated[str, typer.Argument(help="the learned method's selector")],
+    image: ImageOpt = None,
+    undo: Annotated[bool, typer.Option("--undo", help="Run it confined again.")] = False,
+) -> None:
+    """Run a learned method you reviewed in-process (learned methods run confined).
+
+    Example: proto trust parser create"""
+    print(actions.trust(_image(image), target, selector, undo))
+
+
 def _reviewer(review: bool, approve: bool):
     """The human-in-the-loop gate: show the binding and its evidence, then ask (or
     --approve). Without either, verified bindings install and unverified ones do not."""

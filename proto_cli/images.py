@@ -98,10 +98,15 @@ def export(image: str | None, output: str | None) -> str | None:
 def import_text(source: str, output: str) -> str:
     """Build a new image from a text export, in one transaction."""
     try:
+        # Lines end at "\n" only: a method's "\r" is part of its source, as exported.
         if source == "-":
-            parsed = canonical.parse(sys.stdin, "<stdin>")
+            import io
+
+            stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8",
+                                     errors="surrogatepass", newline="\n")
+            parsed = canonical.parse(stdin, "<stdin>")
         else:
-            with open(source, encoding="utf-8", errors="surrogatepass") as f:
+            with open(source, encoding="utf-8", errors="surrogatepass", newline="\n") as f:
                 parsed = canonical.parse(f, source)
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None

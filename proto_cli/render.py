@@ -10,6 +10,25 @@ from .world.message import Message
 from .world.objects import ProtoObject
 
 
+def visible(text: str, newlines: bool = False) -> str:
+    """Image data as it may reach a terminal: control and format characters (escape
+    sequences, a carriage return over a line, bidi overrides) shown as escapes, never
+    sent raw. Tabs stay; newlines stay where the text is shown on several lines."""
+    if text.isprintable():
+        return text
+    import unicodedata
+
+    out = []
+    for ch in text:
+        if ch == "\t" or (ch == "\n" and newlines) or ch.isprintable() or \
+                unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
+
+
 def is_tty(stream=None) -> bool:
     stream = stream or sys.stdout
     try:
@@ -60,15 +79,15 @@ def dump_json(obj: object) -> str:
 
 def print_inspection(info: dict) -> None:
     """Slots of one object: a rich table on a terminal, tab-separated lines otherwise."""
-    title = f"{info['name'] or 'object'} #{info['oid']}"
+    title = visible(f"{info['name'] or 'object'} #{info['oid']}")
     rows = []
     for slot in info["slots"]:
         if slot["kind"] == "method":
-            lines = slot["source"].strip().splitlines()
+            lines = slot["source"].strip().split("\n")
             shown = lines[0] + (f"  … ({len(lines)} lines)" if len(lines) > 1 else "")
         else:
             shown = slot["text"]
-        rows.append((slot["name"], slot["kind"], shown))
+        rows.append((visible(slot["name"]), slot["kind"], visible(shown)))
     if not is_tty():
         print(title)
         for row in rows:
@@ -76,13 +95,15 @@ def print_inspection(info: dict) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    # Text, not str: a value like '[/docs]' is data, never rich markup.
+    table = Table(title=Text(title), title_justify="left")
     for column in ("slot", "kind", "value"):
         table.add_column(column)
     for name, kind, shown in rows:
         style = {"parent": "cyan", "method": "green"}.get(kind)
-        table.add_row(name, kind, shown, style=style)
+        table.add_row(Text(name), Text(kind), Text(shown), style=style)
     Console().print(table)
 
 
@@ -94,6 +115,6 @@ def print_methods(found: list[dict], with_source: bool) -> None:
                     f"{prov.get('attempts')} attempt(s), model {prov.get('model')}")
         else:
             note = "written"
-        print(f"{m['selector']}\t{note}")
+        print(visible(f"{m['selector']}\t{note}"))
         if with_source:
-            print("    " + m["source"].rstrip().replace("\n", "\n    "))
+            print("    " + visible(m["source"].rstrip(), newlines=True).replace("\n", "\n    "))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .render import is_tty
+from .render import is_tty, visible
 
 SIGN = {"added": "+", "removed": "-", "changed": "~"}
 STYLE = {"added": "green", "removed": "red", "changed": "yellow"}
@@ -53,6 +53,11 @@ def _slot_lines(slot) -> list[tuple[str, str]]:
                 "cyan" if line.startswith("@@") else ""
             lines.append((kind, f"        {line}"))
         return lines
+    whole = slot.new if slot.change == "added" else slot.old
+    if slot.kind == "method" and slot.change != "changed" and isinstance(whole, str):
+        # A source is shown whole, line by line: a cut line hides what it does.
+        return [(style, head)] + [(style, f"        {sign} {line}")
+                                  for line in whole.split("\n")]
     if slot.change == "added":
         lines = [(style, f"{head} = {_one_line(slot.new)}")]
     elif slot.change == "removed":
@@ -70,6 +75,8 @@ def _one_line(value: object, limit: int = 120) -> str:
 
 
 def print_lines(lines: list[tuple[str, str]]) -> None:
+    """(style, text) lines, with the image's control characters made visible."""
+    lines = [(style, visible(text)) for style, text in lines]
     if is_tty():
         from rich.console import Console
         from rich.text import Text

@@ -34,9 +34,9 @@ def run_command(
     timeout: Annotated[float, typer.Option("--timeout", help="Wall-clock seconds.")] = (
         _DEFAULTS.wall_s
     ),
-    memory: Annotated[int, typer.Option("--memory", help="Address space, MB.")] = (
-        _DEFAULTS.memory_mb
-    ),
+    memory: Annotated[int, typer.Option(
+        "--memory", help="Memory of the whole sandbox, MB (`check` says how it is held).",
+    )] = _DEFAULTS.memory_mb,
     cpu: Annotated[int, typer.Option("--cpu", help="CPU seconds.")] = _DEFAULTS.cpu_s,
     processes: Annotated[int, typer.Option("--processes", help="Max processes.")] = (
         _DEFAULTS.processes
@@ -121,6 +121,16 @@ def check_command(
     raise typer.Exit(EXIT_OK if report["usable"] else EXIT_UNAVAILABLE)
 
 
+def _memory_line(m: dict) -> str:  # type: ignore[type-arg]
+    if m["mode"] == "cgroup":
+        return (f"cgroup: memory.max holds the whole sandbox to --memory (children of "
+                f"{m['cgroup_parent']}{', no swap' if m['swap_limited'] else ''}), "
+                f"plus RLIMIT_AS per process")
+    return (f"per-process: --memory is divided among processes: {m['memory_mb']:g} MB = "
+            f"{m['processes']} processes x {m['process_memory_mb']:g} MB of address space; "
+            f"no cgroup memory limit: {m['reason']}")
+
+
 def _print_report(r: dict) -> None:  # type: ignore[type-arg]
     bw = r["bwrap"]
     typer.echo(f"bubblewrap:      {bw['path'] or 'not found'}"
@@ -141,6 +151,7 @@ def _print_report(r: dict) -> None:  # type: ignore[type-arg]
     typer.echo(f"identity:        {pol['identity']}")
     limits = ", ".join(f"{k}={v:g}" for k, v in pol["limits"].items())
     typer.echo(f"default limits:  {limits}")
+    typer.echo(f"memory limit:    {_memory_line(r['memory'])}")
     if r["usable"]:
         typer.echo("usable:          yes")
     else:

@@ -1,4 +1,4 @@
-"""A seccomp filter a sandboxed program installs on itself before it runs untrusted native code.
+"""The seccomp filters a program installs on itself before it runs untrusted native code.
 
 Why: the sandbox hides the host, so a C call that would change it (run `rm`,
 connect to a port, truncate a file, signal a process, set the hostname) merely
@@ -195,6 +195,12 @@ def program(machine: str | None = None, pid: int | None = None,
         ("enosys",), (_RET, 0, 0, RET_ERRNO | ENOSYS),
         ("kill",), (_RET, 0, 0, RET_KILL_PROCESS),
     ]
+    return resolve(code)
+
+
+def resolve(code: list[tuple]) -> list[tuple[int, int, int, int]]:
+    """Instructions with jumps to labels (a 1-tuple marks a label's place; forward jumps
+    only, as BPF requires) as (code, jt, jf, k) with relative jumps."""
     labels: dict[str, int] = {}
     body: list[tuple] = []
     for item in code:
@@ -213,11 +219,19 @@ def program(machine: str | None = None, pid: int | None = None,
 
 
 def install(write_fds: tuple[int, ...] = (1, 2)) -> None:
-    """Apply the filter to this process and everything it starts; irreversible.
-    Only stdout, stderr and ``write_fds`` stay writable."""
+    """Apply both filters to this process and everything it starts; irreversible: the
+    calls the deny-list names kill it, those the allow-list does not name fail with
+    EPERM. Only stdout, stderr and ``write_fds`` stay writable."""
+    fds = tuple(dict.fromkeys((1, 2, *write_fds)))
+    deny, allow = program(write_fds=fds), allow_program(write_fds=fds)
+    load(deny)
+    load(allow)
+
+
+def load(instructions: list[tuple[int, int, int, int]]) -> None:
+    """Apply a filter program to this process and everything it starts; irreversible."""
     import ctypes
 
-    instructions = program(write_fds=tuple(dict.fromkeys((1, 2, *write_fds))))
     raw = b"".join(struct.pack("<HBBI", *ins) for ins in instructions)
     buf = ctypes.create_string_buffer(raw, len(raw))
 
@@ -234,3 +248,122 @@ def install(write_fds: tuple[int, ...] = (1, 2)) -> None:
                   ulong(0)) != 0:
         raise GuardUnavailable(f"seccomp filter refused by the kernel: errno "
                                f"{ctypes.get_errno()}")
+
+
+# -- the allow-list ----------------------------------------------------------------------
+# What a C computation needs; every other call fails with EPERM (the call answers its
+# error, nothing it asked for happens). It is the whole filter of a confined call
+# (confine.py: a learned method's call, in a child of the user's own process), and it
+# is stacked under the deny-list above during verification, where the kernel applies
+# the stricter answer of the two: the dangerous calls listed above are still killed
+# (and reported as "forbidden" to the model), everything neither list names fails.
+#
+# memory    brk, mmap, munmap, mremap, mprotect, madvise (a confined child has no
+#           shared mapping left: confine.py unmaps them before the filter)
+# reading   open/openat without a write flag, read, pread, readv, lseek, close, stat
+#           family, getdents64, readlink, access, getcwd, dup, fcntl F_GETFD/F_SETFD/
+#           F_GETFL/F_DUPFD (a confined child inherits no descriptor but stdio on
+#           /dev/null and its answer pipe: it reads only what it opened itself)
+# writing   write to the given descriptors (the answer pipe) and stdout/stderr only
+# time      clock_gettime and friends, nanosleep (the caller's deadline bounds it),
+#           its own alarms and interval timers
+# identity  getpid, getuid..., uname, getrandom, sched_getaffinity, getrlimit (reading)
+# signals   its own handlers and mask; kill/tkill/tgkill to itself only
+# threads   futex, rseq, robust lists, sched_yield (no clone: no new thread or process)
+# exit      exit, exit_group
+#
+# So: no fork/clone/exec, socket or send*, ioctl (a terminal's flow or input queue),
+# fcntl lock, flock, priority or limit of any process, signal to another process or
+# group, chdir, umask, prctl, setsid, mount... A foreign architecture is killed.
+
+EPERM = 1
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 1030
+
+#: The allow-list: allowed whatever their arguments.
+ALLOWED = (
+    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "pkey_mprotect",
+    "read", "pread64", "readv", "preadv", "lseek", "close", "fstat", "stat", "lstat",
+    "newfstatat", "statx", "getdents64", "readlink", "readlinkat", "access", "faccessat",
+    "faccessat2", "getcwd", "dup",
+    "clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
+    "times", "getrusage", "alarm", "getitimer", "setitimer",
+    "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups",
+    "uname", "getrandom", "sched_getaffinity", "sysinfo", "getrlimit",
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall",
+    "futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield", "set_tid_address",
+    "membarrier", "arch_prctl",
+    "exit", "exit_group",
+)
+#: signalled only to this process itself
+ALLOW_SELF = ("kill", "tkill", "tgkill")
+
+_ALLOW_X86_64 = dict(
+    read=0, write=1, open=2, close=3, stat=4, fstat=5, lstat=6, lseek=8, mmap=9, mprotect=10,
+    munmap=11, brk=12, rt_sigaction=13, rt_sigprocmask=14, rt_sigreturn=15, pread64=17,
+    getitimer=36, alarm=37, setitimer=38, readv=19, access=21, sched_yield=24, mremap=25,
+    madvise=28, dup=32, nanosleep=35,
+    getpid=39, exit=60, kill=62, uname=63, fcntl=72, getcwd=79, readlink=89,
+    gettimeofday=96, getrlimit=97, getrusage=98, sysinfo=99, times=100, getuid=102,
+    getgid=104, geteuid=107, getegid=108, getppid=110, getgroups=115, sigaltstack=131,
+    arch_prctl=158, gettid=186, tkill=200, time=201, futex=202, sched_getaffinity=204,
+    getdents64=217, set_tid_address=218, restart_syscall=219, clock_gettime=228,
+    clock_getres=229, clock_nanosleep=230, exit_group=231, tgkill=234, openat=257,
+    newfstatat=262, readlinkat=267, faccessat=269, set_robust_list=273, get_robust_list=274,
+    preadv=295, getrandom=318, membarrier=324, pkey_mprotect=329, statx=332, rseq=334,
+    faccessat2=439,
+)
+_ALLOW_AARCH64 = dict(
+    read=63, write=64, close=57, fstat=80, newfstatat=79, lseek=62, mmap=222, mprotect=226,
+    getitimer=102, setitimer=103,
+    munmap=215, brk=214, rt_sigaction=134, rt_sigprocmask=135, rt_sigreturn=139,
+    pread64=67, readv=65, sched_yield=124, mremap=216, madvise=233, dup=23, nanosleep=101,
+    getpid=172, exit=93, kill=129, uname=160, fcntl=25, getcwd=17, gettimeofday=169,
+    getrlimit=163, getrusage=165, sysinfo=179, times=153, getuid=174, getgid=176,
+    geteuid=175, getegid=177, getppid=173, getgroups=158, sigaltstack=132, gettid=178,
+    tkill=130, futex=98, sched_getaffinity=123, getdents64=61, set_tid_address=96,
+    restart_syscall=128, clock_gettime=113, clock_getres=114, clock_nanosleep=115,
+    exit_group=94, tgkill=131, openat=56, readlinkat=78, faccessat=48, set_robust_list=99,
+    get_robust_list=100, preadv=69, getrandom=278, membarrier=283, pkey_mprotect=288,
+    statx=291, rseq=293, faccessat2=439,
+)
+ALLOW_ARCHES = {"x86_64": (0xC000003E, _ALLOW_X86_64), "aarch64": (0xC00000B7, _ALLOW_AARCH64)}
+
+
+def allow_program(write_fds: tuple[int, ...] = (1, 2), pid: int | None = None,
+                  machine: str | None = None) -> list[tuple[int, int, int, int]]:
+    """The allow-list as (code, jt, jf, k) instructions: stdout, stderr and `write_fds`
+    may be written, `pid` (default: this process) signalled."""
+    machine = machine or platform.machine()
+    if machine not in ALLOW_ARCHES:
+        raise GuardUnavailable(f"no system-call guard for {machine} (x86_64 and aarch64 only)")
+    arch, nrs = ALLOW_ARCHES[machine]
+    pid = os.getpid() if pid is None else pid
+    code: list[tuple] = [(_LD_W_ABS, 0, 0, _ARCH), (_JEQ, 0, "kill", arch),
+                         (_LD_W_ABS, 0, 0, _NR)]
+    if machine == "x86_64":
+        code.append((_JGE, "kill", 0, X32_BIT))
+    code += [(_JEQ, "allow", 0, nrs[n]) for n in ALLOWED if n in nrs]
+    # As in the deny-list: glibc falls back from these only on ENOSYS (EPERM would end
+    # posix_spawn before the deny-list's clone check could kill it).
+    code += [(_JEQ, "enosys", 0, ARCHES[machine][1][n]) for n in ENOSYS_CALLS]
+    code += [(_JEQ, f"open{i}", 0, nrs[n]) for n, i in OPENS.items() if n in nrs]
+    code += [(_JEQ, "write", 0, nrs["write"]), (_JEQ, "fcntl", 0, nrs["fcntl"])]
+    code += [(_JEQ, "self", 0, nrs[n]) for n in ALLOW_SELF]
+    code += [
+        (_RET, 0, 0, RET_ERRNO | EPERM),
+        ("open1",), (_LD_W_ABS, 0, 0, _arg(1)), (_JSET, "deny", "allow", WRITE_FLAGS),
+        ("open2",), (_LD_W_ABS, 0, 0, _arg(2)), (_JSET, "deny", "allow", WRITE_FLAGS),
+        ("write",), (_LD_W_ABS, 0, 0, _arg(0)),
+        *[(_JEQ, "allow", 0, fd) for fd in dict.fromkeys((1, 2, *write_fds))],
+        (_RET, 0, 0, RET_ERRNO | EPERM),
+        ("fcntl",), (_LD_W_ABS, 0, 0, _arg(1)),
+        *[(_JEQ, "allow", 0, cmd) for cmd in (F_DUPFD, F_GETFD, F_SETFD, F_GETFL,
+                                               F_DUPFD_CLOEXEC)],
+        (_RET, 0, 0, RET_ERRNO | EPERM),
+        ("self",), (_LD_W_ABS, 0, 0, _arg(0)), (_JEQ, "allow", "deny", pid),
+        ("allow",), (_RET, 0, 0, RET_ALLOW),
+        ("deny",), (_RET, 0, 0, RET_ERRNO | EPERM),
+        ("enosys",), (_RET, 0, 0, RET_ERRNO | ENOSYS),
+        ("kill",), (_RET, 0, 0, RET_KILL_PROCESS),
+    ]
+    return resolve(code)

@@ -21,6 +21,7 @@ def check(*, bwrap: str | None = None) -> dict[str, object]:
         else "user namespace",
         "probe": None,
         "policy": policy.describe(as_root),
+        "memory": memory_mode(),
         "error": None,
         "fix": None,
     }
@@ -71,3 +72,24 @@ def check(*, bwrap: str | None = None) -> dict[str, object]:
     else:
         report["error"] = f"the policy probe failed: {verdict.kind}: {verdict.stderr.strip()}"
     return report
+
+
+def memory_mode(limits: Limits | None = None) -> dict[str, object]:
+    """How ``memory_mb`` is held on this host, found by really creating a cgroup:
+    ``cgroup`` (one cgroup v2 memory.max for the whole sandbox, and RLIMIT_AS per
+    process) or ``per-process`` (no cgroup: RLIMIT_AS per process, the budget divided
+    among processes so that their sum stays within it; ``reason`` says why)."""
+    from . import cgroup
+
+    limits = limits or Limits()
+    found = cgroup.probe(limits.memory_mb)
+    split = limits if found["available"] else limits.per_process()
+    return {
+        "mode": "cgroup" if found["available"] else "per-process",
+        "cgroup_parent": found["parent"],
+        "swap_limited": found["swap_limited"],
+        "reason": found["reason"],
+        "memory_mb": limits.memory_mb,
+        "process_memory_mb": round(split.memory_mb, 1),
+        "processes": split.processes,
+    }

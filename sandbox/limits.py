@@ -9,6 +9,9 @@ RLIMIT_NPROC.
 from __future__ import annotations
 
 MB = 1024 * 1024
+#: Without a cgroup, the least address space one process gets when memory_mb is
+#: divided among processes (Limits.per_process).
+MIN_PROCESS_MB = 128
 #: Field names and defaults, in order (plain class, not a dataclass: importing
 #: dataclasses costs more than this whole package).
 DEFAULTS: dict[str, float] = {
@@ -26,7 +29,10 @@ class Limits:
     """Per-run budget, immutable. Every field has its own verdict ``kind`` when exceeded.
 
     cpu_s       CPU seconds (RLIMIT_CPU: SIGXCPU at cpu_s, SIGKILL one second later) -> ``cpu``
-    memory_mb   address space (RLIMIT_AS); allocations beyond it fail -> ``memory``
+    memory_mb   memory of the whole sandbox: a cgroup's memory.max where the host allows
+                one (the kernel kills a process at the limit), and RLIMIT_AS per
+                process (allocations beyond it fail) -> ``memory``; without a cgroup
+                the budget is divided among the processes (``per_process``)
     processes   processes/threads of the sandbox user (RLIMIT_NPROC) -> ``processes``
     file_mb     largest file the program may write (RLIMIT_FSIZE) -> ``file-size``
     wall_s      wall clock; the whole process tree is killed at the deadline -> ``timeout``
@@ -80,6 +86,19 @@ class Limits:
 
     def __repr__(self) -> str:
         return "Limits(" + ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items()) + ")"
+
+    def per_process(self) -> Limits:
+        """These limits with ``memory_mb`` held by the sandbox as a whole, for a host
+        without a cgroup memory limit: RLIMIT_AS binds each process alone, so the
+        process count times the address space of each must stay within memory_mb.
+        The count is memory_mb // MIN_PROCESS_MB (room for an interpreter, its
+        libraries and a thread), at most ``processes`` and at least 2; each process
+        gets memory_mb / count. The default 1024 MB becomes 8 processes x 128 MB;
+        256 MB, 2 x 128 MB; 100 MB, 2 x 50 MB.
+        (Address space overstates what a process holds, so the sum really held is
+        lower still.)"""
+        count = max(2, min(int(self.processes), int(self.memory_mb // MIN_PROCESS_MB)))
+        return self.replace(memory_mb=self.memory_mb / count, processes=count)
 
     @property
     def output_bytes(self) -> int:

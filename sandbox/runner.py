@@ -11,7 +11,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
-from . import host, policy
+from . import cgroup, host, policy
 from .errors import USERNS_HINT, SandboxUnavailable, UnsandboxedWarning
 from .limits import Limits
 from .supervise import Outcome, supervise
@@ -171,24 +171,37 @@ def _run_sandboxed(
         uid = (policy.SANDBOX_UID_BASE
                + int.from_bytes(os.urandom(4), "little") % policy.SANDBOX_UID_SPAN
                if setpriv is not None else None)
-        argv = policy.build_argv(
-            bwrap=bwrap, prlimit=prlimit, setpriv=setpriv, sandbox_uid=uid, limits=limits,
-            command=command, binds=binds, files=file_fds, env=env, status_fd=status_w,
-        )
-        started = time.monotonic()
+        group, enforced = _memory_scope(limits)
         try:
-            proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=[status_w, *fds], env={}, close_fds=True,
+            argv = policy.build_argv(
+                bwrap=bwrap, prlimit=prlimit, setpriv=setpriv, sandbox_uid=uid,
+                limits=enforced, command=command, binds=binds, files=file_fds, env=env,
+                status_fd=status_w,
             )
-        except OSError as exc:
-            raise SandboxUnavailable(f"cannot start bubblewrap ({bwrap}): {exc}") from exc
+            started = time.monotonic()
+            proc = _spawn(argv, [status_w, *fds], group)
+            if proc is None:  # could not enter the cgroup: divide the budget instead
+                group.close()  # type: ignore[union-attr]
+                group, enforced = None, limits.per_process()
+                argv = policy.build_argv(
+                    bwrap=bwrap, prlimit=prlimit, setpriv=setpriv, sandbox_uid=uid,
+                    limits=enforced, command=command, binds=binds, files=file_fds,
+                    env=env, status_fd=status_w,
+                )
+                started = time.monotonic()
+                proc = _spawn(argv, [status_w, *fds], None)
+            assert proc is not None
+        except BaseException:
+            if group is not None:
+                group.close()
+            raise
         os.close(status_w)
         status_w = -1
         for fd in fds:
             os.close(fd)
         fds.clear()
         tree = _Tree(proc)
+        oom_kills = 0
         try:
             out = supervise(proc, limits=limits, started=started, kill=tree.kill,
                             status_fd=status_r, on_status=tree.learn,
@@ -196,14 +209,53 @@ def _run_sandboxed(
         finally:
             tree.close()
             _close_pipes(proc)
+            if group is not None:
+                oom_kills = group.events().get("oom_kill", 0)
+                group.close()  # whatever is left is killed, then the cgroup removed
     finally:
         for fd in (status_r, status_w, *fds):
             if fd >= 0:
                 os.close(fd)
-    verdict = _verdict(out, limits, sandboxed=True)
+    verdict = _verdict(out, enforced, sandboxed=True, asked=limits,
+                       in_cgroup=group is not None)
+    if oom_kills and verdict.kind in ("signal", "exit", "cpu", "memory"):
+        verdict.kind = "memory"
+        verdict.detail = (f"the sandbox's processes together reached its "
+                          f"{limits.memory_mb:g} MB (cgroup memory.max): the kernel killed "
+                          f"{oom_kills} of them")
+    elif group is None and verdict.kind in ("memory", "processes"):
+        verdict.detail += (f" (no cgroup memory limit here: the sandbox's "
+                           f"{limits.memory_mb:g} MB is divided among {enforced.processes} "
+                           f"processes)")
     if verdict.kind == "sandbox-error":
         _raise_if_unusable(bwrap)
     return verdict
+
+
+def _memory_scope(limits: Limits) -> tuple[cgroup.Group | None, Limits]:
+    """A cgroup holding the whole sandbox to ``memory_mb`` where the host allows one
+    (each process may then use all of it), else the budget divided among processes."""
+    try:
+        return cgroup.Group.create(limits.memory_mb), limits
+    except cgroup.Unavailable:
+        return None, limits.per_process()
+
+
+def _spawn(argv: list[str], pass_fds: list[int],
+           group: cgroup.Group | None) -> subprocess.Popen[bytes] | None:
+    """Start bwrap (inside ``group``, if given); None if it could not enter the group."""
+    try:
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=pass_fds, env={}, close_fds=True,
+            preexec_fn=group.enter if group is not None else None,
+        )
+    except subprocess.SubprocessError:  # only preexec_fn raises this: cgroup.procs refused
+        if group is None:
+            raise
+        return None
+    except OSError as exc:
+        raise SandboxUnavailable(f"cannot start bubblewrap ({argv[0]}): {exc}") from exc
 
 
 def _raise_if_unusable(bwrap: str) -> None:
@@ -222,11 +274,20 @@ def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
             stream.close()
 
 
-def _verdict(out: Outcome, limits: Limits, *, sandboxed: bool) -> Verdict:
+def _verdict(out: Outcome, limits: Limits, *, sandboxed: bool, asked: Limits | None = None,
+             in_cgroup: bool = False) -> Verdict:
+    """``limits`` are those enforced (they name the limit a failure hit); the verdict
+    reports those ``asked`` plus how memory was held: ``process_memory_mb`` and
+    ``process_limit`` (RLIMIT_AS, RLIMIT_NPROC) and ``cgroup_memory_mb`` (the whole
+    sandbox's cgroup limit, 0 when the host allows none)."""
     kind, code, sig, detail = classify(
         wait_status=out.wait_status, killed_for=out.killed_for, duration_s=out.duration_s,
         stderr=bytes(out.stderr), limits=limits, sandboxed=sandboxed,
     )
+    asked = asked or limits
+    report = {**asked.to_dict(), "process_memory_mb": round(limits.memory_mb, 1),
+              "process_limit": limits.processes,
+              "cgroup_memory_mb": asked.memory_mb if in_cgroup else 0}
     return Verdict(
         status="ok" if kind == "none" else "failed",
         kind=kind,
@@ -239,7 +300,7 @@ def _verdict(out: Outcome, limits: Limits, *, sandboxed: bool) -> Verdict:
         duration_s=round(out.duration_s, 6),
         sandboxed=sandboxed,
         detail=detail,
-        limits=limits.to_dict(),
+        limits=report,
     )
 
 

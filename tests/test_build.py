@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from image_format.store import Image
+
 from .conftest import ROOT
 
 EXAMPLE = ROOT / "Squeakerfile.example"
@@ -175,3 +177,92 @@ def test_tags_from_a_tag_and_cache_gc(tmp_path):
     assert out.stdout.startswith("removed ")
     # The tagged result survives a gc; FROM base still works.
     proto("build", "-f", "Child", "-o", "child2.image", cwd=tmp_path, cache=tmp_path / "c")
+
+
+def _tiny(tmp_path) -> tuple[str, str]:
+    header = tmp_path / "tiny.h"
+    shutil.copy(ROOT / "fixtures" / "tinylib" / "tiny.h", header)
+    lib = tmp_path / "libtiny.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(lib),
+                    str(ROOT / "fixtures" / "tinylib" / "tiny.c")], check=True)
+    return str(header), str(lib)
+
+
+def test_a_learned_step_is_never_served_to_a_build_with_another_model(tmp_path):
+    """Two identical recipes, two (scripted) models that learn different bindings, one
+    cache: before, the second build got the first model's step CACHED (its key hashed an
+    empty lock entry); and `--relearn` keyed every relearn alike, so a relearn with one
+    model was served the relearn of another."""
+    if shutil.which("bwrap") is None:
+        pytest.skip("needs bubblewrap")
+    header, lib = _tiny(tmp_path)
+    models = {}
+    for name, function, expect in (("half", "tiny_half", 1.5), ("double", "tiny_double", 6.0)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps([{"test": {"inputs": [3.0], "expect": expect},
+                                     "function": function, "args": ["arg1"]}]))
+        models[name] = f"scripted:{path}"
+    recipe = f"FROM scratch\nLIBRARY t {header} {lib}\nLEARN t scaled: 3.0\n"
+    answers = {}
+    for folder, model in (("a", "half"), ("b", "double")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "Squeakerfile").write_text(recipe)
+        out = proto("build", "-o", "x.image", "--model", models[model], cwd=tmp_path / folder,
+                    cache=tmp_path / "c")
+        assert statuses(out)[2] != "CACHED"
+        answers[folder] = proto("-i", "x.image", "send", "--no-learn", "t", "scaled:", "3.0",
+                                cwd=tmp_path / folder, cache=tmp_path).stdout.strip()
+    assert answers == {"a": "1.5", "b": "6.0"}
+    a = tmp_path / "a"
+    for model, expect in (("double", "6.0"), ("half", "1.5")):
+        out = proto("build", "--relearn", "-o", "r.image", "--model", models[model], cwd=a,
+                    cache=tmp_path / "c")
+        assert statuses(out)[2] != "CACHED"
+        assert proto("-i", "r.image", "send", "--no-learn", "t", "scaled:", "3.0", cwd=a,
+                     cache=tmp_path).stdout.strip() == expect
+    # and with the lock written by the last relearn, a plain rebuild is served its step
+    assert statuses(proto("build", "-o", "p.image", cwd=a, cache=tmp_path / "c")) == \
+        ["CACHED"] * 3
+
+
+def test_a_cached_step_whose_file_changed_is_built_again(tmp_path):
+    """A recipe's own code runs on the host and can rewrite the cache: a step whose
+    bytes are not what was stored is rebuilt, not served CACHED."""
+    (tmp_path / "Squeakerfile").write_text(SMALL)
+    cache = tmp_path / "c"
+    first = proto("build", "-o", "a.image", cwd=tmp_path, cache=cache)
+    steps = cache / "proto" / "build" / "steps"
+    for image in steps.glob("*.image"):
+        with Image(str(image)) as opened:
+            opened.transact(lambda txn: txn.put_meta(b"pwned", True))
+    again = proto("build", "-o", "b.image", cwd=tmp_path, cache=cache)
+    assert "CACHED" not in statuses(again)
+    assert digest(again) == digest(first)
+    assert set(statuses(proto("build", "-o", "c.image", cwd=tmp_path, cache=cache))) == \
+        {"CACHED"}
+
+
+def test_a_recipe_reads_only_inside_its_folder(tmp_path):
+    """RESOURCE and METHOD FILE: `..`, absolute paths and symlinks that lead out of the
+    recipe's folder fail the build in one line; --allow-outside widens it on purpose."""
+    home = tmp_path / "recipe"
+    home.mkdir()
+    (tmp_path / "secret").write_text("s3cret")
+    (home / "inside.txt").write_text("ok")
+    (home / "escape").symlink_to(tmp_path / "secret")
+    (home / "sub").mkdir()
+    (home / "sub" / "back").symlink_to("../inside.txt")  # inside, through a symlink
+    for line in ("RESOURCE r ../secret", f"RESOURCE r {tmp_path / 'secret'}",
+                 "RESOURCE r escape", "RESOURCE r /proc/self/environ",
+                 "METHOD lobby m ../secret"):
+        (home / "Squeakerfile").write_text(f"FROM scratch\n{line}\n")
+        out = proto("build", "-o", "x.image", cwd=home, cache=tmp_path / "c", check=False)
+        assert out.returncode == 2 and "outside the recipe's folder" in out.stderr, line
+        assert out.stderr.count("\n") == 1 and "Squeakerfile:2:1:" in out.stderr
+        assert not (home / "x.image").exists()
+    (home / "Squeakerfile").write_text("FROM scratch\nRESOURCE r sub/back\n")
+    proto("build", "-o", "in.image", cwd=home, cache=tmp_path / "c")
+    (home / "Squeakerfile").write_text("FROM scratch\nRESOURCE r ../secret\n")
+    proto("build", "--allow-outside", "-o", "out.image", cwd=home, cache=tmp_path / "c")
+    assert proto("-i", "out.image", "send", "r", "size", cwd=home,
+                 cache=tmp_path).stdout.strip() == "6"

@@ -36,8 +36,8 @@ def tick(self, i):
 '''
 
 
-def test_eight_writers_lose_no_update_and_readers_never_see_a_torn_state(tmp_path):
-    path = str(tmp_path / "load.image")
+def _load_image(path: str) -> None:
+    """An image whose `acct tick: I` bumps counter I and the shared total."""
     session.create(path)
     with Image(path) as image:
         def setup(txn):
@@ -50,6 +50,19 @@ def test_eight_writers_lose_no_update_and_readers_never_see_a_torn_state(tmp_pat
             w.put_slot(acct, "total", 0, "d")
             w.put_slot(acct, "tick:", TICK, METHOD)
         image.transact(setup)
+
+
+def _counters(path: str) -> tuple[list[int], int]:
+    with Image(path, readonly=True) as image, image.read() as txn:
+        w = World(txn)
+        acct = w.slot(w.lobby, "acct").value
+        return [w.slot(acct, f"c{i}").value for i in range(COUNTERS)], \
+            w.slot(acct, "total").value
+
+
+def test_eight_writers_lose_no_update_and_readers_never_see_a_torn_state(tmp_path):
+    path = str(tmp_path / "load.image")
+    _load_image(path)
 
     stop = str(tmp_path / "stop")
     worker = [sys.executable, "-m", "tests.load_worker"]
@@ -66,11 +79,7 @@ def test_eight_writers_lose_no_update_and_readers_never_see_a_torn_state(tmp_pat
 
     assert [w["errors"] for w in wrote] == [[]] * COUNTERS
     assert [p.returncode for p in writers + readers] == [0] * (COUNTERS + READERS)
-    with Image(path, readonly=True) as image, image.read() as txn:
-        w = World(txn)
-        acct = w.slot(w.lobby, "acct").value
-        counters = [w.slot(acct, f"c{i}").value for i in range(COUNTERS)]
-        total = w.slot(acct, "total").value
+    counters, total = _counters(path)
     assert counters == [SENDS] * COUNTERS
     assert total == SENDS * COUNTERS
     # Every shared-counter value was handed out exactly once: no two writers read the same.
@@ -83,6 +92,46 @@ def test_eight_writers_lose_no_update_and_readers_never_see_a_torn_state(tmp_pat
         "sends_per_s": round(SENDS * COUNTERS / seconds, 1),
         "worst_send_s": round(max(w["worst_s"] for w in wrote), 3),
         "reads": sum(r["reads"] for r in seen)}))
+
+
+def test_writers_through_different_names_for_one_image_share_one_lock(tmp_path):
+    """A symlink from another folder, a chain of two, and a `..` path: before, each name
+    had its own LMDB lock file (NAME-lock), so writers through them did not exclude each
+    other, and updates were lost (then MDB_CORRUPTED and a broken lobby)."""
+    real = tmp_path / "real.image"
+    _load_image(str(real))
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "link.image").symlink_to("../real.image")
+    (tmp_path / "chain.image").symlink_to(other / "link.image")
+    names = [str(real), str(other / "link.image"), str(tmp_path / "chain.image"),
+             str(other / ".." / "real.image")]
+    sends = max(SENDS // 4, 20)
+    worker = [sys.executable, "-m", "tests.load_worker"]
+    writers = [subprocess.Popen([*worker, "write", name, str(i), str(sends)],
+                                stdout=subprocess.PIPE, text=True, cwd=ROOT)
+               for i, name in enumerate(names)]
+    wrote = [json.loads(p.communicate(timeout=600)[0]) for p in writers]
+    assert [w["errors"] for w in wrote] == [[]] * len(names)
+    counters, total = _counters(str(real))
+    assert counters[:len(names)] == [sends] * len(names)
+    assert total == sends * len(names)
+    assert sorted(os.listdir(tmp_path)) == ["chain.image", "other", "real.image",
+                                           "real.image-lock"]
+    assert os.listdir(other) == ["link.image"]
+
+
+def test_an_image_with_hard_links_is_not_changed(tmp_path, proto):
+    """Two hard links are two names with two lock files, and no path to resolve: a writer
+    refuses in one line; reading still works."""
+    real = tmp_path / "real.image"
+    _load_image(str(real))
+    os.link(real, tmp_path / "twin.image")
+    r = proto("-i", str(tmp_path / "twin.image"), "send", "acct", "tick:", "0")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "hard links" in r.stderr
+    r = proto("-i", str(real), "inspect", "acct", "--json")
+    assert r.returncode == 0, r.stderr
+    assert _counters(str(real)) == ([0] * COUNTERS, 0)
 
 
 def test_opening_never_mistakes_a_growing_file_for_a_truncated_one(tmp_path):

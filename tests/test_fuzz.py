@@ -540,9 +540,13 @@ def test_build_random_text(build_dir: Path, text: str) -> None:
 
 
 def test_build_reading_a_fifo_or_a_device_fails_instead_of_blocking(build_dir: Path) -> None:
-    for path in ("fifo", "/dev/zero", "."):
+    (build_dir / "zero").symlink_to("/dev/zero")
+    for path in ("fifo", "."):
         code, err = _build(build_dir, f"FROM scratch\nRESOURCE banner {path}\n")
         assert code == 2 and "not a regular file" in err
+    for path in ("/dev/zero", "zero"):  # outside the recipe's folder, a device anyway
+        code, err = _build(build_dir, f"FROM scratch\nRESOURCE banner {path}\n")
+        assert code == 2 and "outside the recipe's folder" in err
 
 
 @pytest.mark.parametrize("line", ["LEARN 3 frobnicate", "LEARN genesis (((", "LEARN x y: 1; z",

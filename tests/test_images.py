@@ -183,6 +183,31 @@ def test_snapshot_list_restore_delete(cli, image_path):
     assert cli("snapshot", "../evil")[0] == 2
 
 
+def test_snapshots_through_a_symlink_belong_to_the_real_file(cli, image_path, tmp_path):
+    """A snapshot taken through a symlink lands beside the real file, where one taken
+    through its real name is found; a restore through the symlink keeps the symlink."""
+    build(cli)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    link = other / "link.image"
+    link.symlink_to(image_path)
+    assert cli("snapshot", "v1", image=str(link))[0] == 0
+    assert os.path.isfile(os.path.join(image_path + ".snapshots", "v1.image"))
+    assert os.listdir(other) == ["link.image"]
+    assert [e["name"] for e in json.loads(cli("snapshot", "list", "--json")[1])] == ["v1"]
+    cli("eval", "point x: 42")
+    assert cli("snapshot", "restore", "v1", image=str(link))[0] == 0
+    assert os.path.islink(link) and cli("send", "point", "x")[1].strip() == "3"
+
+
+def test_a_snapshot_of_no_image_leaves_no_folder(cli, tmp_path):
+    fifo = tmp_path / "pipe.image"
+    os.mkfifo(fifo)
+    code, _, err = cli("snapshot", "v1", image=str(fifo))
+    assert code == 2 and "not a regular file" in err
+    assert not os.path.exists(str(fifo) + ".snapshots")
+
+
 def test_a_failed_restore_leaves_the_image_as_it_was(cli, image_path, monkeypatch):
     build(cli)
     cli("snapshot", "v1")
@@ -324,3 +349,83 @@ def test_cli_subprocess_round_trip(proto, tmp_path):
     assert proto("digest").stdout == proto("digest", str(tmp_path / "y.image")).stdout
     assert canonical.MAGIC == "proto-image 1"
     assert PROTO
+
+
+# -- what the export and the terminal show (issue 13, 4) ---------------------------------
+
+def test_a_lobby_name_with_a_newline_cannot_forge_export_lines(cli, image_path, tmp_path):
+    """The `# name` label after an object is written escaped when it is not one printable
+    line: raw, a newline in it started a method line that `import` then created."""
+    forged = "x\n  method pwned\n    | def pwned(self):\n    |     return 1"
+    with Image(image_path) as image:
+        from proto_cli.world.world import World
+
+        def work(txn):  # a hostile image: written raw, past the name check
+            w = World(txn)
+            target = w.clone(w.lobby)
+            txn.put(L.slot_key(w.lobby.oid, forged), b"d" + encode(Ref(target.oid)))
+        image.transact(work)
+    text = tmp_path / "e.txt"
+    assert cli("export", "-o", str(text))[0] == 0
+    assert "\n  method pwned" not in text.read_text()
+    copy = str(tmp_path / "copy.image")
+    assert cli("import", str(text), "-o", copy, image=None)[0] == 0
+    assert cli("digest", copy, image=None)[1] == cli("digest")[1]
+    assert "pwned" not in cli("methods", "--json", "lobby", image=copy)[1]
+
+
+def test_a_source_with_carriage_returns_round_trips_byte_identical(cli, image_path, tmp_path):
+    """A "\r" is part of a source as stored (import read it as a line end, and the
+    export of such a method could not be imported)."""
+    from proto_cli.world.objects import METHOD
+    from proto_cli.world.world import World
+
+    with Image(image_path) as image:
+        image.transact(lambda txn: World(txn).put_slot(
+            World(txn).lobby, "m", "def m(self):\r    return 3\r", METHOD))
+    first = tmp_path / "a.txt"
+    assert cli("export", "-o", str(first))[0] == 0
+    copy = str(tmp_path / "copy.image")
+    code, _, err = cli("import", str(first), "-o", copy, image=None)
+    assert code == 0, err
+    second = tmp_path / "b.txt"
+    assert cli("export", copy, "-o", str(second), image=None)[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert cli("send", "lobby", "m", image=copy)[1].strip() == "3"
+
+
+def test_an_object_id_out_of_range_is_one_line(cli, tmp_path):
+    text = tmp_path / "e.txt"
+    text.write_text("proto-image 1\nobject @99999999999999999999999\n")
+    code, _, err = cli("import", str(text), "-o", str(tmp_path / "x.image"), image=None)
+    assert code == 2 and err.count("\n") == 1 and "bad object id" in err
+
+
+def test_data_is_never_markup_and_control_characters_are_shown(cli, monkeypatch):
+    """On a terminal: '[/docs]' is text, not rich markup (it crashed inspect), and escape
+    sequences stored in an image are shown as escapes, not sent to the terminal."""
+    import proto_cli.render as render
+
+    monkeypatch.setattr(render, "is_tty", lambda stream=None: True)
+    cli("eval", "lobby addSlot: 'help' value: 'see [/docs] for help'")
+    cli("eval", "lobby addSlot: 'title' value: (#[27] asString , ']0;pwned' , #[7] asString)")
+    code, out, err = cli("inspect", "lobby")
+    assert code == 0, err
+    assert "see [/docs] for help" in out
+    for shown in (out, cli("inspect", "lobby", image=None)[1]):
+        assert "\x1b" not in shown and "\x07" not in shown
+
+
+def test_diff_shows_control_characters_and_whole_source_lines(cli, image_path, tmp_path):
+    before = str(tmp_path / "before.image")
+    shutil.copyfile(image_path, before)
+    long_line = "    return " + " + ".join(["1"] * 80)
+    source = tmp_path / "m.py"
+    source.write_text("def m(self):\n    # \x1b[2J\n" + long_line + "\n")
+    assert cli("define", "lobby", "m", "--source", str(source))[0] == 0
+    code, out, _ = cli("diff", before, image_path)
+    assert code == 1
+    assert "\x1b" not in out and "\\x1b[2J" in out
+    assert long_line.strip() in out  # not cut at 120 characters
+    code, out, _ = cli("methods", "--source", "lobby")
+    assert "\x1b" not in out and "\\x1b[2J" in out

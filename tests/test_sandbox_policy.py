@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 import sandbox
-from sandbox import Limits, SandboxUnavailable, UnsandboxedWarning, Verdict
+from sandbox import Limits, SandboxUnavailable, UnsandboxedWarning, Verdict, cgroup
 from sandbox import policy as sandbox_policy
+from sandbox.limits import MIN_PROCESS_MB
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -314,7 +315,8 @@ def test_fork_bomb_is_contained_and_host_stays_responsive() -> None:
         else:
             time.sleep(30)
     """
-    limits = Limits(processes=32, wall_s=10)
+    # memory for 32 processes: without a cgroup the budget is divided among them
+    limits = Limits(processes=32, memory_mb=32 * MIN_PROCESS_MB, wall_s=10)
     result: list[Verdict] = []
     worker = threading.Thread(target=lambda: result.append(run_py(bomb, marker, limits=limits)))
     worker.start()
@@ -488,3 +490,215 @@ def test_package_is_standalone_and_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+
+# --- memory of the whole sandbox: cgroup v2, or the budget divided ----------------
+
+
+def test_without_a_cgroup_the_budget_is_divided_among_processes() -> None:
+    def split(**kw: float) -> tuple[float, int]:
+        got = Limits(**kw).per_process()  # type: ignore[arg-type]
+        return got.memory_mb, got.processes
+
+    assert split() == (128, 8)  # the default 1024 MB
+    assert split(memory_mb=256) == (128, 2)
+    assert split(memory_mb=100) == (50, 2)  # never fewer than 2 processes
+    assert split(memory_mb=4096, processes=4) == (1024, 4)  # never more than asked
+    for memory_mb, processes in ((1024, 64), (256, 64), (100, 2), (3000, 7)):
+        got = Limits(memory_mb=memory_mb, processes=processes).per_process()
+        assert got.memory_mb * got.processes <= memory_mb
+        each = int(got.memory_mb * 1048576)
+        assert f"--as={each}:{each}" in got.prlimit_args()
+
+
+HYBRID_MOUNTINFO = """\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+"""
+HYBRID_CGROUP = "4:memory:/process_api/abc\n1:cpu:/\n0::/\n"
+
+
+def test_cgroup_locate_reads_mountinfo_and_proc_cgroup(tmp_path: Path) -> None:
+    # a hybrid host: cgroup2 exists, the memory controller lives in cgroup v1
+    assert cgroup.cgroup2_mounts(HYBRID_MOUNTINFO) == [("/sys/fs/cgroup/unified", "/")]
+    assert cgroup.own_paths(HYBRID_CGROUP) == ("/", True)
+    with pytest.raises(cgroup.Unavailable, match="no cgroup2 file system.*cgroup v1"):
+        cgroup.locate(HYBRID_MOUNTINFO.splitlines()[1], HYBRID_CGROUP)
+    # a pure cgroup v2 host, mount point with an escaped space, a bind-mounted subtree
+    (tmp_path / "cg root" / "user.slice" / "me").mkdir(parents=True)
+    point = str(tmp_path / "cg root").replace(" ", "\\040")
+    mountinfo = f"30 1 0:26 / {point} rw - cgroup2 cgroup2 rw,nsdelegate\n"
+    assert cgroup.locate(mountinfo, "0::/user.slice/me\n") == str(
+        tmp_path / "cg root" / "user.slice" / "me")
+    mountinfo = f"30 1 0:26 /user.slice {point} rw - cgroup2 cgroup2 rw\n"
+    assert cgroup.locate(mountinfo, "0::/user.slice\n") == str(tmp_path / "cg root")
+    with pytest.raises(cgroup.Unavailable, match="not visible"):
+        cgroup.locate(mountinfo, "0::/system.slice/x\n")
+
+
+def fake_cgroup(path: Path, controllers: str, enabled: str) -> Path:
+    """A plain directory that looks like a cgroup's parent (but creates no control
+    files in its children: a real cgroupfs does)."""
+    path.mkdir()
+    (path / "cgroup.controllers").write_text(controllers + "\n")
+    (path / "cgroup.subtree_control").write_text(enabled + "\n")
+    return path
+
+
+def test_a_cgroup_that_cannot_be_limited_is_not_used_and_not_left(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = fake_cgroup(tmp_path / "cg", "cpu memory pids", "memory")
+    monkeypatch.setenv(cgroup.PARENT_ENV, str(parent))
+    # mkdir works in a plain directory, but it gets no memory.max: never created
+    with pytest.raises(cgroup.Unavailable, match="cannot set the memory limit"):
+        cgroup.Group.create(256)
+    assert sorted(os.listdir(parent)) == ["cgroup.controllers", "cgroup.subtree_control"]
+    report = sandbox.check()["memory"]
+    assert (report["mode"], report["processes"], report["process_memory_mb"]) == (
+        "per-process", 8, 128)
+    assert "cannot set the memory limit" in report["reason"]
+    v = run_py("print('hi')", limits=Limits(memory_mb=256))
+    assert v.ok and v.limits["cgroup_memory_mb"] == 0 and v.limits["process_limit"] == 2
+    assert sorted(os.listdir(parent)) == ["cgroup.controllers", "cgroup.subtree_control"]
+
+    no_memory = fake_cgroup(tmp_path / "cg2", "cpu pids", "")
+    monkeypatch.setenv(cgroup.PARENT_ENV, str(no_memory))
+    with pytest.raises(cgroup.Unavailable, match="memory controller is (not available|bound)"):
+        cgroup.Group.create(256)
+
+
+def test_cgroups_of_dead_runs_are_swept(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "30"])
+    try:
+        base = tmp_path / "cg"
+        base.mkdir()
+        for name in (f"proto-sandbox-{dead.pid}-aa", f"proto-sandbox-{alive.pid}-bb",
+                     f"proto-sandbox-{os.getpid()}-cc", "other-1-dd", "proto-sandbox-x"):
+            (base / name).mkdir()
+        cgroup.sweep(str(base))
+        assert sorted(os.listdir(base)) == sorted(
+            [f"proto-sandbox-{alive.pid}-bb", f"proto-sandbox-{os.getpid()}-cc",
+             "other-1-dd", "proto-sandbox-x"])
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_a_cgroup_gets_the_limit_and_bwrap_and_is_removed_after_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file protocol of a run's cgroup, on a directory made to look like cgroupfs
+    (mkdir there makes the control files, rmdir takes them: the kernel's part)."""
+    parent = fake_cgroup(tmp_path / "cg", "cpu memory pids", "memory")
+    monkeypatch.setenv(cgroup.PARENT_ENV, str(parent))
+    real_mkdir, real_rmdir, seen = os.mkdir, os.rmdir, {}
+
+    def mkdir(path, mode=0o777, **kw):  # type: ignore[no-untyped-def]
+        real_mkdir(path, mode, **kw)
+        if os.path.basename(path).startswith(cgroup.PREFIX):
+            for name, text in (("memory.max", ""), ("memory.swap.max", ""),
+                               ("cgroup.procs", ""), ("memory.events", "oom_kill 0\n")):
+                Path(path, name).write_text(text)
+
+    def rmdir(path, **kw):  # type: ignore[no-untyped-def]
+        if os.path.basename(path).startswith(cgroup.PREFIX):
+            seen.update({n: Path(path, n).read_text() for n in os.listdir(path)})
+            for name in os.listdir(path):
+                os.unlink(os.path.join(path, name))
+        real_rmdir(path, **kw)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    assert sandbox.check()["memory"]["mode"] == "cgroup"
+    v = run_py("print('hi')", limits=Limits(memory_mb=256))
+    assert v.ok and v.stdout == "hi\n"
+    assert (v.limits["cgroup_memory_mb"], v.limits["process_memory_mb"],
+            v.limits["process_limit"]) == (256, 256, 64)
+    assert seen["memory.max"] == str(256 << 20) and seen["memory.swap.max"] == "0"
+    assert seen["cgroup.procs"] == "0"  # bwrap moved itself in before its exec
+    assert sorted(os.listdir(parent)) == ["cgroup.controllers", "cgroup.subtree_control"]
+
+
+class FakeGroup:
+    """Stands in for a cgroup (none here to be had): records what the runner does."""
+
+    def __init__(self, memory_mb: float, refuse: bool) -> None:
+        self.memory_mb, self.refuse, self.closed = memory_mb, refuse, False
+        self.read_end, self.write_end = os.pipe2(os.O_CLOEXEC)
+
+    def enter(self) -> None:  # in the child, between fork and exec
+        if self.refuse:
+            raise PermissionError("cgroup.procs refused")
+        os.write(self.write_end, b"%d" % os.getpid())
+
+    def entered(self) -> int:
+        os.close(self.write_end)
+        with os.fdopen(self.read_end, "rb") as fh:
+            return int(fh.read() or 0)
+
+    def events(self) -> dict[str, int]:
+        return {"oom_kill": 1}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_runner_starts_bwrap_inside_the_cgroup_and_always_closes_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    groups: list[FakeGroup] = []
+    refuse = False
+
+    def create(memory_mb: float) -> FakeGroup:
+        groups.append(FakeGroup(memory_mb, refuse))
+        return groups[-1]
+
+    monkeypatch.setattr(cgroup.Group, "create", staticmethod(create))
+    v = run_py("import sys; sys.exit(3)", limits=Limits(memory_mb=256))
+    group = groups[-1]
+    assert group.memory_mb == 256 and group.closed
+    assert group.entered() not in (0, os.getpid())  # bwrap's pid, written before its exec
+    # with a cgroup each process may use all of the budget; the count stays as asked
+    assert (v.limits["cgroup_memory_mb"], v.limits["process_memory_mb"],
+            v.limits["process_limit"]) == (256, 256, 64)
+    assert v.kind == "memory" and "cgroup memory.max" in v.detail  # an OOM kill counted
+    # the cgroup refuses bwrap: it runs with the budget divided instead; still closed
+    refuse = True
+    v = run_py("print('hi')", limits=Limits(memory_mb=256))
+    assert v.ok and v.stdout == "hi\n" and groups[-1].closed
+    assert (v.limits["cgroup_memory_mb"], v.limits["process_limit"]) == (0, 2)
+    os.close(groups[-1].read_end)
+    os.close(groups[-1].write_end)
+
+
+CGROUP = cgroup.probe(64)
+needs_cgroup = pytest.mark.skipif(not CGROUP["available"],
+                                  reason=f"no cgroup v2 memory limit here: {CGROUP['reason']}")
+
+
+@needs_cgroup
+def test_cgroup_holds_the_sandbox_and_goes_with_the_run() -> None:
+    parent = Path(str(CGROUP["parent"]))
+    mine = lambda: [n for n in os.listdir(parent)  # noqa: E731
+                    if n.startswith(f"{cgroup.PREFIX}{os.getpid()}-")]
+    v = run_py("""
+        import os, sys, time
+        pids = []
+        for _ in range(8):
+            pid = os.fork()
+            if pid == 0:
+                b = b"x" * (100 << 20)
+                time.sleep(1)
+                os._exit(0)
+            pids.append(pid)
+        sys.exit(sum(1 for pid in pids if os.waitpid(pid, 0)[1] != 0))  # the killed
+    """, limits=Limits(memory_mb=256, wall_s=8))
+    assert v.limits["cgroup_memory_mb"] == 256 and v.limits["process_memory_mb"] == 256
+    assert v.kind == "memory" and "cgroup" in v.detail, v.to_json()
+    assert not mine()
+    # killed at the deadline with a process left in the background: still removed
+    v = run_py("import os, time\nif os.fork() == 0: time.sleep(60)\ntime.sleep(60)",
+               limits=Limits(wall_s=1))
+    assert v.kind == "timeout" and not mine()

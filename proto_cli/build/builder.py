@@ -42,7 +42,7 @@ class Built:
 
 def build(recipe: str, output: str, *, use_cache: bool = True, tag: str | None = None,
           relearn: bool = False, model: str | None = None, report=None,
-          progress=None) -> Built:
+          progress=None, outside: bool = False) -> Built:
     try:
         with open(recipe, encoding="utf-8") as f:
             text = f.read()
@@ -57,11 +57,14 @@ def build(recipe: str, output: str, *, use_cache: bool = True, tag: str | None =
         lock = Lock(lock_path)
     except RecursionError:  # json.load of `[[[[...`: Lock catches only OSError, ValueError
         raise UsageError(f"{lock_path}: unreadable lock file: nested too deeply") from None
-    ctx = Context(folder, lock, relearn=relearn, model=model, progress=progress)
+    ctx = Context(folder, lock, relearn=relearn, model=model, progress=progress,
+                  outside=outside)
     out_dir = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(out_dir):
         raise UsageError(f"cannot write {output}: no folder {out_dir}")
-    with _build_clock(), tempfile.TemporaryDirectory(prefix="proto-build-") as work:
+    from .workdir import prefix, sweep  # work dirs of killed builds: see workdir.py
+    sweep()
+    with _build_clock(), tempfile.TemporaryDirectory(prefix=prefix()) as work:
         current, key, done = _run(steps, ctx, work, use_cache, report)
         cache.copy_out(current, output)
     lock.save()
@@ -76,9 +79,9 @@ def _run(steps: list[Step], ctx: Context, work: str, use_cache: bool, report):
     key = ""
     done: list[dict] = []
     for number, step in enumerate(steps, 1):
-        key = _key(step, key, ctx)
+        parent, key = key, _key(step, key, ctx)
         label = f"[{number}/{len(steps)}] {step.text.splitlines()[0]}"
-        cached = cache.lookup(key) if use_cache else None
+        cached = cache.lookup(key) if use_cache and key else None
         if cached:
             current = cached
             done.append({"step": number, "directive": step.directive, "cached": True})
@@ -101,6 +104,8 @@ def _run(steps: list[Step], ctx: Context, work: str, use_cache: bool, report):
         except Exception as exc:  # a method run by SEND/EVAL raised
             where = getattr(exc, "proto_where", None)
             raise step.error(f"{where or 'step'} failed: {type(exc).__name__}: {exc}") from None
+        if not key:  # a LEARN that learned: its result is named by what it learned
+            key = _key(step, parent, ctx, learned=True)
         with Image(path) as image:
             cache.store(key, image)
         current = path
@@ -111,13 +116,19 @@ def _run(steps: list[Step], ctx: Context, work: str, use_cache: bool, report):
     return current, key, done
 
 
-def _key(step: Step, parent: str, ctx: Context) -> str:
+def _key(step: Step, parent: str, ctx: Context, learned: bool = False) -> str:
+    """The step's cache key; "" for a LEARN that must learn (no lock entry, or
+    --relearn). Its key is known only once it has learned: the lock entry, which names
+    the model's sha256 and the binding, so a step learned by one model is never served
+    for a build with another, and a relearn never finds an earlier relearn."""
     contents = [ctx.read(step, name) for name in files_read(step)]
     if step.directive == "FROM":
         contents.append(_base_identity(step, ctx))
     if step.directive == "LEARN":
-        contents.append(ctx.lock.entry_text(lock_key(step)).encode()
-                        if not ctx.relearn else b"relearn")
+        entry = ctx.lock.entry_text(lock_key(step))
+        if not entry or (ctx.relearn and not learned):
+            return ""
+        contents.append(entry.encode())
     return cache.step_key(parent, step.text, contents)
 
 
@@ -132,8 +143,8 @@ def _base_identity(step: Step, ctx: Context) -> bytes:
             with open(module.__file__, "rb") as f:
                 parts.append(f.read())
         return b"scratch\0" + b"\0".join(parts)
-    if os.path.isfile(ctx.path(base)):
-        return ctx.read(step, base)
+    if os.path.isfile(ctx.path(base, confined=False)):
+        return ctx.read(step, base, confined=False)
     found = cache.tagged(base) if cache.valid_tag(base) else None
     if found is None:
         raise step.error(f"FROM {base}: not 'scratch', an image file, or a built tag")
@@ -145,7 +156,7 @@ def _start(step: Step, path: str, ctx: Context) -> None:
     if base == "scratch":
         session.create(path)
         return
-    source = ctx.path(base)
+    source = ctx.path(base, confined=False)
     if not os.path.isfile(source):
         found = cache.tagged(base)
         source = cache.lookup(found["key"]) if found else None

@@ -3,11 +3,13 @@
 A step's key is SHA-512 over its parent step's key, its directive text and the
 content of every file it reads (as squeaker does), so a key names one exact
 history. Results live under `$XDG_CACHE_HOME/proto/build/` (default
-`~/.cache/proto/build/`): `steps/KEY.image`, and `tags/NAME.json` naming a key.
+`~/.cache/proto/build/`): `steps/KEY.image` with `steps/KEY.json` (the sha256 the
+file had when stored, checked on every use), and `tags/NAME.json` naming a key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -39,15 +41,25 @@ def step_path(key: str) -> str:
 
 
 def lookup(key: str) -> str | None:
+    """The cached result of step `key`, if it is still the file that was stored: a
+    recipe's own code runs on the host (METHOD + SEND) and can rewrite files in the
+    cache; a step whose bytes changed is built again, not served."""
     path = step_path(key)
-    if os.path.isfile(path):
-        os.utime(path)  # last use, for `proto cache gc`
-        return path
-    return None
+    try:
+        with open(_entry_path(path), encoding="utf-8") as f:
+            expected = json.load(f).get("sha256")
+        if not isinstance(expected, str) or _file_sha256(path) != expected:
+            raise ValueError("changed")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        _drop(path)
+        return None
+    os.utime(path)  # last use, for `proto cache gc`
+    return path
 
 
 def store(key: str, image) -> str:
-    """Keep a compact copy of the open image as the result of step `key`."""
+    """Keep a compact copy of the open image as the result of step `key`, with the
+    sha256 it must still have when it is used."""
     path = step_path(key)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp-{os.getpid()}"
@@ -55,6 +67,13 @@ def store(key: str, image) -> str:
         if os.path.exists(tmp):
             os.unlink(tmp)
         image.env.copy(tmp, compact=True)
+        entry = {"key": key, "sha256": _file_sha256(tmp)}
+
+        def fill(out: str) -> None:
+            with open(out, "w", encoding="utf-8") as f:
+                json.dump(entry, f)
+
+        write_whole(_entry_path(path), fill)
         os.replace(tmp, path)
     except OSError:
         return ""  # no cache: only slower next time
@@ -62,6 +81,24 @@ def store(key: str, image) -> str:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _entry_path(step: str) -> str:
+    return step[: -len(".image")] + ".json"
+
+
+def _file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _drop(step: str) -> None:
+    for name in (step, _entry_path(step)):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def tag(name: str, key: str, recipe: str, digest: str) -> None:
@@ -117,11 +154,11 @@ def gc(keep_days: float, everything: bool = False) -> tuple[int, int]:
     except FileNotFoundError:
         return 0, 0
     for entry in entries:
-        if entry.path in keep:
+        if entry.path in keep or not entry.name.endswith(".image"):
             continue
         stat = entry.stat()
         if everything or stat.st_mtime < cutoff:
-            os.unlink(entry.path)
+            _drop(entry.path)
             removed += 1
             freed += stat.st_size
     return removed, freed

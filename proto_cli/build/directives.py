@@ -24,20 +24,38 @@ class Context:
     """What a step may read besides the image: the recipe's folder, the lock, options."""
 
     def __init__(self, folder: str, lock, relearn: bool = False, model: str | None = None,
-                 progress=None) -> None:
+                 progress=None, outside: bool = False) -> None:
         self.folder = folder
         self.lock = lock
         self.relearn = relearn
         self.model = model
         self.progress = progress
+        #: RESOURCE and METHOD FILE may read outside the recipe's folder (--allow-outside)
+        self.outside = outside
 
-    def path(self, name: str) -> str:
-        return name if os.path.isabs(name) else os.path.join(self.folder, name)
+    def path(self, name: str, confined: bool = True) -> str:
+        """Where a file a step names is. A recipe is someone else's code: what it embeds
+        comes from its own folder (the build context), symlinks resolved, unless the
+        person building widened it; `../../etc/shadow` or /proc/self/environ do not."""
+        where = name if os.path.isabs(name) else os.path.join(self.folder, name)
+        if not confined or self.outside:
+            return where
+        real, home = os.path.realpath(where), os.path.realpath(self.folder)
+        if os.path.commonpath([real, home]) != home:
+            raise UsageError(f"{name}: outside the recipe's folder {self.folder} (build "
+                             "with --allow-outside to read it anyway)")
+        return real
 
-    def read(self, step: Step, name: str) -> bytes:
+    def read(self, step: Step, name: str, confined: bool = True) -> bytes:
         """A regular file's bytes: a FIFO would block the build, /dev/zero never end."""
         try:
-            fd = os.open(self.path(name), os.O_RDONLY | os.O_NONBLOCK)
+            where = self.path(name, confined)
+        except UsageError as exc:
+            raise step.error(str(exc)) from None
+        except ValueError:  # an embedded NUL
+            raise step.error(f"cannot read {name!r}: not a file name") from None
+        try:
+            fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as exc:
             raise step.error(f"cannot read {name}: {exc.strerror or exc}") from None
         except ValueError:  # an embedded NUL

@@ -204,7 +204,7 @@ def evaluate(expr: str, probes: list[tuple], constants: dict | None = None,
         verdict = run(python_source=HARNESS, files={"oracle.json": json.dumps(spec),
                                                     "guard.py": _guard_source()},
                       limits=Limits(wall_s=wall_s, cpu_s=int(wall_s), memory_mb=1024,
-                                    output_kb=4096))
+                                    processes=4, output_kb=4096))
     except SandboxUnavailable:
         return None
     if verdict.kind != "none" or verdict.stdout_truncated:

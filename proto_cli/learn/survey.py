@@ -196,7 +196,7 @@ def survey(bindings: list[dict], probes: list[tuple], wall_s: float = 20.0) -> l
     try:
         verdict = run(python_source=HARNESS, files=files, binds=binds,
                       limits=Limits(wall_s=total, cpu_s=int(total) + 1, memory_mb=1024,
-                                    output_kb=4096))
+                                    processes=4, output_kb=4096))
     except SandboxUnavailable as exc:
         return [Row(None, f"sandbox: {exc}") for _ in bindings]
     rows: list[Row] = [Row(None, f"no answer ({verdict.kind})") for _ in bindings]

@@ -224,7 +224,8 @@ def verify(source: str, cdef: str, library: str, proposal: Proposal, args: list,
     binds = library_binds(library) if os.path.sep in library else []
     try:
         verdict = run(python_source=HARNESS, files=files, binds=binds,
-                      limits=Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=1024))
+                      limits=Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=1024,
+                                    processes=4))
     except SandboxUnavailable as exc:
         return Check(False, "sandbox", str(exc), "sandbox")
     return classify(verdict, nonce)

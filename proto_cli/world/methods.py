@@ -11,6 +11,10 @@ compiled on first use, then cached by the world. A method sees these names:
     describe(value)                   default text of a value (no sends)
     not_understood(message)           the error doesNotUnderstand: raises
     ProtoError, MessageNotUnderstood  to raise or catch
+
+A learned method (its slot's meta says `learned`) is model-written C binding code:
+each call runs confined (sandbox/confine.py), in a child that can change nothing
+but its answer, unless a person marked it `trusted` after review.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ def validate_source(source: str, selector: str) -> str:
         ) from None
     except (RecursionError, MemoryError):
         raise UsageError(f"method {selector}: the source is nested too deeply") from None
+    except (UnicodeError, ValueError):  # a lone surrogate (undecodable input) is no source
+        raise UsageError(f"method {selector}: the source is not valid UTF-8 text") from None
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
     allowed = ast.FunctionDef | ast.Import | ast.ImportFrom
     others = [n for n in tree.body if not isinstance(n, allowed)]
@@ -91,6 +97,9 @@ def compile_method(world, holder, selector: str, source: str):
         code = compile(source, f"<method {label}>", "exec")
     except SyntaxError as exc:
         raise UsageError(f"method {label} does not compile: {exc.msg}") from None
+    except (UnicodeError, ValueError):  # a lone surrogate or a NUL in a stored source
+        raise UsageError(f"method {label} does not compile: its source is not valid "
+                         "UTF-8 text") from None
     before = dict(env)
     exec(code, env)
     # New names, or a helper's name the method reuses (a method may be called `describe`).
@@ -98,3 +107,29 @@ def compile_method(world, holder, selector: str, source: str):
     if len(funcs) != 1:
         raise UsageError(f"method {label} must define exactly one function")
     return funcs[0]
+
+
+def runs_confined(meta: object) -> bool:
+    """Learned, and not marked trusted by a person (`proto trust`)."""
+    get = getattr(meta, "get", None)
+    return get is not None and get("learned") is True and get("trusted") is not True
+
+
+def confined(fn, label: str):
+    """`fn` called in a confined child (sandbox/confine.py) instead of this process."""
+
+    def call(*args):
+        from sandbox.confine import ConfinedError, ConfinementUnavailable, call
+
+        try:
+            return call(fn, args)
+        except ConfinementUnavailable as exc:
+            raise UsageError(f"{label}: a learned method runs confined, and this machine "
+                             f"cannot confine it ({exc}); review it and mark it trusted to "
+                             "run it in-process") from None
+        except ConfinedError as exc:
+            raise ProtoError(f"{label} (learned, run confined): {exc}") from None
+
+    call.__name__ = getattr(fn, "__name__", "method")
+    call.proto_confined = True
+    return call

@@ -6,6 +6,7 @@ a method, so looking at an image cannot execute code stored in it.
 
 from __future__ import annotations
 
+from image_format.codec import MAX_OID
 from image_format.layout import KINDS
 
 from .errors import UsageError
@@ -25,12 +26,22 @@ def evaluate(world, source: str) -> object:
 
 
 def resolve(world, path: str) -> ProtoObject:
-    """An object by lobby path (`point`, `traits.number`, `lobby`) or id (`@12`)."""
-    if path.startswith("@") and path[1:].isdigit():
-        obj = world.object(int(path[1:]))
+    """An object by lobby path (`point`, `traits.number`, `lobby`) or id (`@12`).
+
+    Any text may arrive here: `@²` is no number, an id past 8 bytes is no key, and a
+    name from argv that is not UTF-8 (lone surrogates) is no slot name."""
+    digits = path[1:]
+    if path.startswith("@") and digits.isascii() and digits.isdigit():
+        if len(digits) > 20 or int(digits) > MAX_OID:
+            raise UsageError(f"no object {path[:30]} in this image")
+        obj = world.object(int(digits))
         if not world.exists(obj):
             raise UsageError(f"no object {path} in this image")
         return obj
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{path!r}: not a lobby path (it is not UTF-8 text)") from None
     obj = world.lobby
     for i, part in enumerate(path.split(".")):
         if i == 0 and part == "lobby":

@@ -16,6 +16,7 @@ from .lookup import Dispatcher
 from .message import Message, is_valid_selector
 from .objects import CONSTANT, DATA, METHOD, PARENT, ProtoObject, Slot
 from .printing import describe
+from .records import check_slot, corrupt_slot, parent_names_from, roots_from
 
 _MISSING = object()
 LOBBY_ROOTS = ("lobby", "traits", "genesis", "learner", "cLibrary")
@@ -34,10 +35,7 @@ class World(Dispatcher):
         self._env: dict | None = None
         self._names: dict[int, str | None] = {}
         if roots is None:
-            stored = txn.get_meta(L.K_ROOTS)
-            if not stored:
-                raise ImageError("the image has no genesis world (was it made by `proto init`?)")
-            roots = {name: ref.oid for name, ref in stored.items()}
+            roots = roots_from(txn.get_meta(L.K_ROOTS))
         self.roots = roots
         self._behaviours: dict = {}
 
@@ -49,7 +47,11 @@ class World(Dispatcher):
         return obj
 
     def root(self, name: str) -> ProtoObject:
-        return self.object(self.roots[name])
+        try:
+            return self.object(self.roots[name])
+        except KeyError:
+            raise ImageError(f"the image has no root {name!r} (its roots record is "
+                             "incomplete; `proto verify` lists every problem)") from None
 
     @property
     def lobby(self) -> ProtoObject:
@@ -83,11 +85,17 @@ class World(Dispatcher):
         return found
 
     def _decode_slot(self, record: bytes, obj: ProtoObject, name: str) -> Slot:
-        kind = chr(record[0]) if record else ""
+        if not record:
+            raise corrupt_slot(obj.oid, name, "an empty record")
+        kind = chr(record[0])
         if kind not in L.KINDS:
-            raise DecodeError(f"corrupt slot {name!r} of object #{obj.oid}")
-        value, end = decode_prefix(record, self.object, 1)
-        meta = decode(record, None, end) if end < len(record) else None
+            raise corrupt_slot(obj.oid, name, f"unknown slot kind {kind!r}")
+        try:
+            value, end = decode_prefix(record, self.object, 1)
+            meta = decode(record, None, end) if end < len(record) else None
+        except DecodeError as exc:
+            raise corrupt_slot(obj.oid, name, str(exc)) from None
+        check_slot(obj.oid, name, kind, value)
         return Slot(kind, value, meta)
 
     def slots(self, obj: ProtoObject) -> list[tuple[str, Slot]]:
@@ -105,10 +113,7 @@ class World(Dispatcher):
 
     def parent_names(self, obj: ProtoObject) -> tuple:
         if obj._parents is None:
-            record = self.txn.get(L.object_key(obj.oid))
-            header = decode(record) if record else None
-            names = header.get("parents", ()) if isinstance(header, MappingProxyType) else ()
-            obj._parents = tuple(names)
+            obj._parents = parent_names_from(self.txn.get(L.object_key(obj.oid)), obj.oid)
         return obj._parents
 
     def parents(self, obj: ProtoObject) -> list[ProtoObject]:
@@ -145,7 +150,7 @@ class World(Dispatcher):
             raise SlotError(f"cannot store in slot {name}: {exc}") from None
         if type(value) not in _SCALARS and type(value) is not ProtoObject:
             value = decode_prefix(record, self.object, 1)[0]  # freeze lists and maps
-        old = self.slot(obj, name)
+        old = self._replaced(obj, name)
         self.txn.put(L.slot_key(obj.oid, name), record)
         if old is not None and old.kind == kind and kind in (DATA, CONSTANT):
             old.value = value
@@ -172,7 +177,7 @@ class World(Dispatcher):
         self.put_slot(obj, name, value, slot.kind, slot.meta)
 
     def remove_slot(self, obj: ProtoObject, name: str) -> None:
-        slot = self.slot(obj, name) if type(obj) is ProtoObject else None
+        slot = self._replaced(obj, name) if type(obj) is ProtoObject else None
         if slot is None:
             raise SlotError(f"{self.describe(obj)} has no slot {name}")
         self.txn.delete(L.slot_key(obj.oid, name))
@@ -180,6 +185,15 @@ class World(Dispatcher):
         self.flush_caches()
         if slot.kind == PARENT:
             self._write_parents(obj, [n for n in self.parent_names(obj) if n != name])
+
+    def _replaced(self, obj: ProtoObject, name: str) -> Slot | None:
+        """The slot a change replaces or removes. A corrupt one stands in by its kind byte
+        alone (it was never cached), so defining or removing the slot repairs it."""
+        try:
+            return self.slot(obj, name)
+        except DecodeError:
+            record = self.txn.get(L.slot_key(obj.oid, name))
+            return Slot(chr(record[0]) if record else "", None)
 
     def _write_parents(self, obj: ProtoObject, names: list[str]) -> None:
         obj._parents = tuple(names)
@@ -233,9 +247,11 @@ class World(Dispatcher):
         hit = self._compiled.get(key)
         if hit is not None and hit[0] is slot.value:
             return hit[1]
-        from .methods import compile_method
+        from .methods import compile_method, confined, runs_confined
 
         fn = compile_method(self, holder, selector, slot.value)
+        if runs_confined(slot.meta):
+            fn = confined(fn, self._where(holder, selector))
         self._compiled[key] = (slot.value, fn)
         return fn
 
