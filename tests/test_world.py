@@ -129,6 +129,23 @@ def test_booleans_blocks_and_loops(world):
     assert world.eval("(true and: [false]) | true") is True
 
 
+def test_blocks_share_the_scope_they_were_made_in(world):
+    """An assignment inside a block to a variable of an enclosing block is seen outside
+    it and by every block over it: scopes are shared, not copied per call."""
+    assert world.eval("[:s | 1 to: 10 do: [:k | s := s + k]. s] value: 0") == 55
+    # a counter made by a factory counts
+    assert world.eval("[:mk | [:c | c value. c value. c value] value: (mk value: 0)] "
+                      "value: [:n | [n := n + 1]]") == 3
+    # two blocks over one variable see each other's writes
+    assert world.eval("[:n | [:inc :get | inc value. inc value. get value] "
+                      "value: [n := n + 10] value: [n]] value: 1") == 21
+    # whileTrue: over a shared variable ends
+    assert world.eval("[:i | [i < 5] whileTrue: [i := i + 1]. i] value: 0") == 5
+    # each activation has its own parameters: two counters do not share one
+    assert world.eval("[:mk | [:a :b | a value. a value. b value] value: (mk value: 0) "
+                      "value: (mk value: 100)] value: [:n | [n := n + 1]]") == 101
+
+
 def test_numbers_strings_bytes_lists(world):
     assert world.eval("3 + 4 * 2") == 14
     assert world.eval("3 + (4 * 2)") == 11

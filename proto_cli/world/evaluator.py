@@ -1,13 +1,14 @@
 """Evaluating parsed expressions: every operation is a message send.
 
-Names resolve to block parameters first, then are sent as unary messages to
-the lobby (the root namespace, as in Self); `name := value` sets a block
+Names resolve to block parameters first (the innermost block's, then those of the
+blocks it is nested in: scopes are shared, never copied), then are sent as unary
+messages to the lobby (the root namespace, as in Self); `name := value` sets that
 parameter or the lobby slot `name`, adding it when it is new.
 """
 
 from __future__ import annotations
 
-from .blocks import Block
+from .blocks import Block, Scope
 from .errors import MessageNotUnderstood, ProtoError
 from .objects import DATA
 from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Send
@@ -21,14 +22,16 @@ class Evaluator:
     def __init__(self, world) -> None:
         self.world = world
 
-    def run(self, statements: list[Node], scope: dict | None = None) -> object:
-        scope = {} if scope is None else scope
+    def run(self, statements: list[Node], scope: Scope | dict | None = None) -> object:
+        scope = _scope(scope)
         result = None
         for stmt in statements:
             result = self.eval(stmt, scope)
         return result
 
-    def eval(self, node: Node, scope: dict) -> object:
+    def eval(self, node: Node, scope: Scope | dict) -> object:
+        if type(scope) is not Scope:
+            scope = _scope(scope)
         t = type(node)
         if t is Send:
             return self.chain(node, scope)
@@ -53,7 +56,7 @@ class Evaluator:
             return tuple(self.eval(item, scope) for item in node.items)
         raise TypeError(f"unknown node {t.__name__}")
 
-    def chain(self, node: Send, scope: dict) -> object:
+    def chain(self, node: Send, scope: Scope) -> object:
         """A send and the sends it is sent to (`a b c + d ...`), in a loop: a long chain
         must not cost one Python frame per send."""
         links = []
@@ -66,9 +69,10 @@ class Evaluator:
             value = send(value, link.selector, tuple(self.eval(a, scope) for a in link.args))
         return value
 
-    def name(self, name: str, scope: dict) -> object:
-        if name in scope:
-            return scope[name]
+    def name(self, name: str, scope: Scope) -> object:
+        names = scope.holder(name)
+        if names is not None:
+            return names[name]
         if name == "self":
             return self.world.lobby
         lobby = self.world.lobby
@@ -80,9 +84,10 @@ class Evaluator:
                 raise UnknownName(f"unknown name {name}{hint}") from None
             raise
 
-    def assign(self, name: str, value: object, scope: dict) -> None:
-        if name in scope:
-            scope[name] = value
+    def assign(self, name: str, value: object, scope: Scope) -> None:
+        names = scope.holder(name)
+        if names is not None:
+            names[name] = value
             return
         world, lobby = self.world, self.world.lobby
         slot = world.slot(lobby, name)
@@ -90,3 +95,9 @@ class Evaluator:
             world.put_slot(lobby, name, value, DATA)
         else:
             world.set_slot(lobby, name, value, assignment=True)
+
+
+def _scope(scope: Scope | dict | None) -> Scope:
+    if scope is None:
+        return Scope({})
+    return scope if type(scope) is Scope else Scope(scope)
