@@ -129,10 +129,12 @@ def restore(image_path: str, name: str) -> dict:
         image = Image(image_path) if os.path.exists(image_path) else None
     except ImageError:
         image = None  # a damaged image is what a restore is for: no lock to take
-    writer = None
+    writer = held = None
     try:
         if image is not None:
-            writer = image.env.begin(write=True)  # no proto writer runs while we swap
+            held = image.exclusive()  # no proto writer runs while we swap, by any name
+            held.__enter__()
+            writer = image.env.begin(write=True)
         shutil.copyfile(source, tmp)
         _fsync(tmp)
         os.replace(tmp, image_path)
@@ -142,6 +144,8 @@ def restore(image_path: str, name: str) -> dict:
     finally:
         if writer is not None:
             writer.abort()
+        if held is not None:
+            held.__exit__()
         if image is not None:
             image.close()
         unlink(tmp)

@@ -103,7 +103,18 @@ class Image:
             raise ImageError(f"{self.path}: the image file has {st.st_nlink} hard links; "
                              "writers through different names would not exclude each "
                              "other, so proto will not change it (copy it to one name)")
-        self.env = self._open(st.st_size)
+        # The file itself, locked for every write transaction (flock: one lock per inode,
+        # whatever the path, even through a bind mount or after a rename), and its
+        # identity, checked under that lock: a restore may have replaced the file.
+        self._inode_fd = -1
+        if not self.readonly:
+            self._inode_fd = os.open(self.file, os.O_RDONLY | os.O_CLOEXEC)
+            self._identity = _identity(os.fstat(self._inode_fd))
+        try:
+            self.env = self._open(st.st_size)
+        except BaseException:
+            self._close_inode()
+            raise
         try:  # noqa: SIM105 - contextlib costs start-up time
             # A process killed inside a read transaction keeps its reader slot; while
             # any other process holds the image open those slots pile up (pinning old
@@ -222,21 +233,32 @@ class Image:
         """
         if self.readonly:
             raise ReadOnlyImage(f"{self.path}: image is read-only")
-        while True:
-            raw = self._begin(write=True)
-            try:
-                result = fn(Txn(raw, self._meta, self._slots, True))
-                raw.commit()
-                return result
-            except lmdb.MapFullError:
-                raw.abort()
-                self.env.set_mapsize(self.env.info()["map_size"] * 2)
-            except lmdb.Error as exc:
-                raw.abort()
-                raise lmdb_failure(self.path, exc) from None
-            except BaseException:
-                raw.abort()
-                raise
+        with self.exclusive():
+            while True:
+                raw = self._begin(write=True)
+                try:
+                    result = fn(Txn(raw, self._meta, self._slots, True))
+                    raw.commit()
+                    return result
+                except lmdb.MapFullError:
+                    raw.abort()
+                    self.env.set_mapsize(self.env.info()["map_size"] * 2)
+                except lmdb.Error as exc:
+                    raw.abort()
+                    raise lmdb_failure(self.path, exc) from None
+                except BaseException:
+                    raw.abort()
+                    raise
+
+    def exclusive(self) -> _FileLock:
+        """The image file locked against every other writer, whatever name it reached
+        the file by; raises if the file at this path is no longer the one opened."""
+        return _FileLock(self)
+
+    def _close_inode(self) -> None:
+        if self._inode_fd >= 0:
+            os.close(self._inode_fd)
+            self._inode_fd = -1
 
     def _begin(self, write: bool) -> lmdb.Transaction:
         for _ in range(3):
@@ -258,12 +280,44 @@ class Image:
 
     def close(self) -> None:
         self.env.close()
+        self._close_inode()
 
     def __enter__(self) -> Image:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+class _FileLock:
+    __slots__ = ("image",)
+
+    def __init__(self, image: Image) -> None:
+        self.image = image
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        image = self.image
+        fcntl.flock(image._inode_fd, fcntl.LOCK_EX)
+        try:
+            now = _identity(os.stat(image.file))
+        except OSError:
+            now = None
+        if now != image._identity:
+            fcntl.flock(image._inode_fd, fcntl.LOCK_UN)
+            raise ImageError(f"{image.path}: the image file was replaced or moved while "
+                             "this command had it open (a snapshot restore?); nothing was "
+                             "changed: run the command again")
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        fcntl.flock(self.image._inode_fd, fcntl.LOCK_UN)
 
 
 class _ReadContext:

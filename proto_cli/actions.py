@@ -162,10 +162,22 @@ def methods(image: str | None, target: str) -> list[dict]:
                 meta = provenance(obj.oid, name, slot.meta)
                 meta = to_json(meta, world.name_of) if meta is not None else None
                 out.append({"selector": name, "learned": bool(meta and meta.get("learned")),
-                            "provenance": meta, "source": slot.value})
+                            "runs": _runs(slot.meta), "provenance": meta,
+                            "source": slot.value})
         return out
 
     return session.run(path, work, write=False)
+
+
+def _runs(meta: object) -> str:
+    """How a method runs: `confined` (learned), `trusted` (learned, reviewed) or
+    `in-process` (written), by the rule the world runs it by."""
+    from .world.methods import runs_confined
+
+    if runs_confined(meta):
+        return "confined"
+    get = getattr(meta, "get", None)
+    return "trusted" if get is not None and get("learned") else "in-process"
 
 
 def init(path: str) -> str:

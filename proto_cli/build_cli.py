@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .render import dump_json, is_tty
+from .render import dump_json, is_tty, visible
 
 cache_app = typer.Typer(help="The build cache ($XDG_CACHE_HOME/proto/build).",
                         no_args_is_help=True)
@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
 
         def report(label: str, status: str) -> None:
             if not json:
-                print(f"{label:<68} {status}", file=sys.stderr if is_tty() else sys.stdout,
-                      flush=True)
+                print(f"{visible(label):<68} {status}",
+                      file=sys.stderr if is_tty() else sys.stdout, flush=True)
 
         with progress_display() as progress:
             built = run_build(file, output, use_cache=not no_cache, tag=tag, relearn=relearn,
@@ -65,7 +65,8 @@ def register(app: typer.Typer) -> None:
             return
         for e in entries:
             state = "" if e.get("cached") else "  (pruned from the cache)"
-            print(f"{e['name']}\t{e.get('digest', '?')[:16]}\t{e.get('squeakerfile', '?')}{state}")
+            print(visible(f"{e['name']}\t{str(e.get('digest', '?'))[:16]}\t"
+                          f"{e.get('squeakerfile', '?')}{state}"))
 
     @cache_app.command("gc")
     def gc(days: Annotated[float, typer.Option("--days", help="Keep steps used this recently.")]

@@ -11,7 +11,7 @@ from . import actions
 from . import build_cli as build_commands
 from . import image_cli as image_commands
 from .progress import progress_display
-from .render import dump_json, print_inspection, print_methods
+from .render import dump_json, is_tty, print_inspection, print_methods, visible
 from .sandbox_cli import app as sandbox_app
 
 app = typer.Typer(
@@ -79,7 +79,7 @@ def send(
     with progress_display() as progress:
         out = actions.send(_image(image), receiver, words or [], json, learn=not no_learn,
                            model=model, progress=progress, review=_reviewer(review, approve))
-    print(out)
+    print(_shown(out))
 
 
 @app.command("eval", context_settings=_WORDS)
@@ -95,7 +95,7 @@ def eval_(
     with progress_display() as progress:
         out = actions.evaluate(_image(image), source, json, learn=not no_learn, model=model,
                                progress=progress)
-    print(out)
+    print(_shown(out))
 
 
 @app.command()
@@ -200,6 +200,11 @@ def trust(
 
     Example: proto trust parser create"""
     print(actions.trust(_image(image), target, selector, undo))
+
+
+def _shown(out: str) -> str:
+    """An answer as a terminal shows it: escape sequences in it shown, not obeyed."""
+    return visible(out, newlines=True) if is_tty() else out
 
 
 def _reviewer(review: bool, approve: bool):

@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
                     out = send(image, receiver, words, as_json, learn=learn, progress=progress)
             else:
                 out = send(image, receiver, words, as_json, learn=learn)
+            if sys.stdout.isatty():  # an answer's escape sequences are shown, not obeyed
+                from .terminal import visible
+
+                out = visible(out, newlines=True)
             print(out)
             code = 0
         else:

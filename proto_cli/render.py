@@ -6,27 +6,9 @@ import sys
 
 from image_format.codec import MappingProxyType
 
+from .terminal import visible  # noqa: F401 - the renderers' import
 from .world.message import Message
 from .world.objects import ProtoObject
-
-
-def visible(text: str, newlines: bool = False) -> str:
-    """Image data as it may reach a terminal: control and format characters (escape
-    sequences, a carriage return over a line, bidi overrides) shown as escapes, never
-    sent raw. Tabs stay; newlines stay where the text is shown on several lines."""
-    if text.isprintable():
-        return text
-    import unicodedata
-
-    out = []
-    for ch in text:
-        if ch == "\t" or (ch == "\n" and newlines) or ch.isprintable() or \
-                unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-    return "".join(out)
 
 
 def is_tty(stream=None) -> bool:
@@ -112,7 +94,8 @@ def print_methods(found: list[dict], with_source: bool) -> None:
         prov = m["provenance"] or {}
         if m["learned"]:
             note = (f"learned: C {prov.get('function')}() in {prov.get('library')}, "
-                    f"{prov.get('attempts')} attempt(s), model {prov.get('model')}")
+                    f"{prov.get('attempts')} attempt(s), model {prov.get('model')}; runs "
+                    f"{m.get('runs', 'confined')}")
         else:
             note = "written"
         print(visible(f"{m['selector']}\t{note}"))

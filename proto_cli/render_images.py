@@ -100,18 +100,21 @@ def verify_lines(report, path: str) -> list[tuple[str, str]]:
 
 
 def print_snapshots(entries: list[dict]) -> None:
-    rows = [(e["name"], _when(e.get("created")), _size(e.get("size", 0)),
-             (e.get("digest") or "?")[:16]) for e in entries]
+    """A listing's sidecar files are data anyone may have written: shown as text."""
+    rows = [tuple(visible(str(x)) for x in (
+        e.get("name"), _when(e.get("created")), _size(e.get("size", 0)),
+        str(e.get("digest") or "?")[:16])) for e in entries]
     if not is_tty():
         for row in rows:
             print("\t".join(row))
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("name", "taken", "size", "digest (sha256)")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(x) for x in row))
     Console().print(table if rows else "no snapshots")
 
 
@@ -121,7 +124,9 @@ def _when(stamp: object) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(stamp)) + "Z"
 
 
-def _size(n: int) -> str:
+def _size(n: object) -> str:
+    if not isinstance(n, int | float) or isinstance(n, bool):
+        return "?"
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

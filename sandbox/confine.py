@@ -23,6 +23,7 @@ in-process. Linux on x86_64/aarch64 only; elsewhere ConfinementUnavailable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -53,8 +54,10 @@ class ConfinedError(RuntimeError):
     what cannot cross back."""
 
 
-def call(fn, args: tuple, seconds: float | None = None) -> object:
-    """fn(*args) in a confined child; its answer, or its exception."""
+def call(fn, args: tuple, seconds: float | None = None, reads: tuple[str, ...] = ()
+         ) -> object:
+    """fn(*args) in a confined child; its answer, or its exception. `reads`: files the
+    call may open besides the system's libraries and Python's own (its library)."""
     from .guard import GuardUnavailable, allow_program
 
     seconds = call_seconds() if seconds is None else seconds
@@ -65,23 +68,31 @@ def call(fn, args: tuple, seconds: float | None = None) -> object:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(fn, args, read_end, write_end, seconds)
+        _child(fn, args, read_end, write_end, seconds, reads)
     os.close(write_end)
     try:
-        raw, ended = _read(read_end, pid, seconds)
+        raw, why = _read(read_end, pid, seconds)
     finally:
         os.close(read_end)
-    status = _reap(pid, ended)
-    return _answer(raw, status, seconds)
+    # Its answer is read (or the deadline passed, or it closed the pipe): whatever it is
+    # doing now, sleeping or stopped, it is done. A child that closed its pipe early and
+    # slept would otherwise hold this process, and the image's write lock, forever.
+    _kill(pid)
+    _, status = os.waitpid(pid, 0)
+    return _answer(raw, status, why, seconds)
 
 
-def _child(fn, args, read_end: int, write_end: int, seconds: float) -> None:
+def _child(fn, args, read_end: int, write_end: int, seconds: float,
+           reads: tuple[str, ...]) -> None:
     code = 0
     try:
         os.close(read_end)
         answer_fd = _isolate(write_end, seconds)
+        from . import landlock
         from .guard import allow_program, load
 
+        landlock.restrict_reads(reads)  # where the kernel has Landlock
+        _drop_capabilities()
         load(allow_program((answer_fd,)))
         try:
             payload = _encode(fn(*args))
@@ -97,20 +108,62 @@ def _child(fn, args, read_end: int, write_end: int, seconds: float) -> None:
 
 
 def _isolate(write_end: int, seconds: float) -> int:
-    """Nothing of the parent's left to touch: descriptors, shared memory, CPU without end.
-    Answers the answer pipe's descriptor (3)."""
+    """Nothing of the parent's left to touch: its session and terminal, descriptors,
+    shared memory, CPU and memory without end. Answers the answer pipe's descriptor (3)."""
     import resource
+    import signal
 
+    os.setsid()  # no controlling terminal: /dev/tty cannot be opened to read keystrokes
+    _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))  # it dies with the proto process
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     if write_end != 3:
         os.dup2(write_end, 3)
-    os.closerange(4, 1 << 20)  # close_range(2): one call, whatever the limit
+    os.closerange(4, 2**31 - 1)  # close_range(2): one call, whatever the limit
     _unmap_shared()
     cpu = int(seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    room = _address_space() + MEMORY_HEADROOM
+    resource.setrlimit(resource.RLIMIT_AS, (room, room))
     return 3
+
+
+PR_SET_PDEATHSIG = 1
+MEMORY_HEADROOM = 1 << 30  # address space a call may add to what the fork inherited
+
+
+def _prctl(option: int, value: int) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                  ctypes.c_ulong(0)) != 0:
+        raise OSError(ctypes.get_errno(), "prctl failed")
+
+
+def _address_space() -> int:
+    with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 8 << 30
+
+
+def _drop_capabilities() -> None:
+    """No capability left (a root parent's child could otherwise read any process's
+    memory through /proc, or override file modes)."""
+    import ctypes
+    import platform
+
+    number = {"x86_64": 126, "aarch64": 91}.get(platform.machine())
+    if number is None:
+        return
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty (x2)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(ctypes.c_long(number), header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
 
 
 def _unmap_shared() -> None:
@@ -131,9 +184,9 @@ def _unmap_shared() -> None:
             raise OSError(ctypes.get_errno(), "munmap of a shared mapping failed")
 
 
-def _read(fd: int, pid: int, seconds: float) -> tuple[bytes, bool]:
-    """Everything the child writes, until it closes the pipe or the deadline passes
-    (then it is killed). (bytes, whether it ended by itself)."""
+def _read(fd: int, pid: int, seconds: float) -> tuple[bytes, str]:
+    """Everything the child writes, and why the reading stopped: "end" (it closed the
+    pipe), "deadline" or "too large" (then it is killed)."""
     import select
     import time
 
@@ -143,35 +196,35 @@ def _read(fd: int, pid: int, seconds: float) -> tuple[bytes, bool]:
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([fd], [], [], left)[0]:
             _kill(pid)
-            return b"".join(chunks), False
+            return b"".join(chunks), "deadline"
         chunk = os.read(fd, 1 << 16)
         if not chunk:
-            return b"".join(chunks), True
+            return b"".join(chunks), "end"
         size += len(chunk)
         if size > MAX_ANSWER:
             _kill(pid)
-            return b"", False
+            return b"", "too large"
         chunks.append(chunk)
 
 
 def _kill(pid: int) -> None:
-    import contextlib
     import signal
 
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
 
 
-def _reap(pid: int, ended: bool) -> int | None:
-    """The child's wait status; None if it had to be killed."""
-    _, status = os.waitpid(pid, 0)
-    return status if ended else None
-
-
-def _answer(raw: bytes, status: int | None, seconds: float) -> object:
-    if status is None:
-        raise ConfinedError(f"no answer within {seconds:g} s (the call was stopped)")
-    if os.WIFSIGNALED(status):
+def _answer(raw: bytes, status: int, why: str, seconds: float) -> object:
+    data = None
+    with contextlib.suppress(ValueError, RecursionError):  # a garbled or forged answer
+        data = json.loads(raw.decode("utf-8", "surrogatepass")) if raw else None
+    if isinstance(data, dict):
+        if "raised" in data:
+            kind, message = str(data.get("raised")), str(data.get("message", ""))
+            raise _KEPT.get(kind, ConfinedError)(
+                message if kind in _KEPT else f"{kind}: {message}")
+        return _decode(data)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) != 9:
         import signal
 
         number = os.WTERMSIG(status)
@@ -180,16 +233,11 @@ def _answer(raw: bytes, status: int | None, seconds: float) -> object:
         except ValueError:
             name = f"signal {number}"
         raise ConfinedError(f"the call crashed ({name})")
-    try:
-        data = json.loads(raw.decode("utf-8", "surrogatepass")) if raw else None
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise ConfinedError("the call ended without an answer")
-    if "raised" in data:
-        kind, message = str(data.get("raised")), str(data.get("message", ""))
-        raise _KEPT.get(kind, ConfinedError)(message if kind in _KEPT else f"{kind}: {message}")
-    return _decode(data)
+    if why == "deadline":
+        raise ConfinedError(f"no answer within {seconds:g} s (the call was stopped)")
+    if why == "too large":
+        raise ConfinedError(f"its answer is larger than {MAX_ANSWER >> 20} MB")
+    raise ConfinedError("the call ended without an answer")
 
 
 def _encode(value: object) -> str:

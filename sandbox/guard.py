@@ -258,8 +258,9 @@ def load(instructions: list[tuple[int, int, int, int]]) -> None:
 # the stricter answer of the two: the dangerous calls listed above are still killed
 # (and reported as "forbidden" to the model), everything neither list names fails.
 #
-# memory    brk, mmap, munmap, mremap, mprotect, madvise (a confined child has no
-#           shared mapping left: confine.py unmaps them before the filter)
+# memory    brk, mmap (private, not locked), munmap, mremap, mprotect, madvise of its
+#           own pages (a confined child has no shared mapping left: confine.py unmaps
+#           them before the filter, and it cannot make one)
 # reading   open/openat without a write flag, read, pread, readv, lseek, close, stat
 #           family, getdents64, readlink, access, getcwd, dup, fcntl F_GETFD/F_SETFD/
 #           F_GETFL/F_DUPFD (a confined child inherits no descriptor but stdio on
@@ -269,7 +270,8 @@ def load(instructions: list[tuple[int, int, int, int]]) -> None:
 #           its own alarms and interval timers
 # identity  getpid, getuid..., uname, getrandom, sched_getaffinity, getrlimit (reading)
 # signals   its own handlers and mask; kill/tkill/tgkill to itself only
-# threads   futex, rseq, robust lists, sched_yield (no clone: no new thread or process)
+# threads   private futexes, rseq, robust lists, sched_yield (no clone: no new thread or
+#           process; no futex shared with another process)
 # exit      exit, exit_group
 #
 # So: no fork/clone/exec, socket or send*, ioctl (a terminal's flow or input queue),
@@ -281,7 +283,7 @@ F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 1030
 
 #: The allow-list: allowed whatever their arguments.
 ALLOWED = (
-    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "pkey_mprotect",
+    "brk", "munmap", "mremap", "mprotect", "pkey_mprotect",
     "read", "pread64", "readv", "preadv", "lseek", "close", "fstat", "stat", "lstat",
     "newfstatat", "statx", "getdents64", "readlink", "readlinkat", "access", "faccessat",
     "faccessat2", "getcwd", "dup",
@@ -290,12 +292,19 @@ ALLOWED = (
     "getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups",
     "uname", "getrandom", "sched_getaffinity", "sysinfo", "getrlimit",
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall",
-    "futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield", "set_tid_address",
+    "set_robust_list", "get_robust_list", "rseq", "sched_yield", "set_tid_address",
     "membarrier", "arch_prctl",
     "exit", "exit_group",
 )
 #: signalled only to this process itself
 ALLOW_SELF = ("kill", "tkill", "tgkill")
+#: futex operations on this process's own memory only (FUTEX_PRIVATE_FLAG, with or
+#: without FUTEX_CLOCK_REALTIME): WAIT, WAKE, WAKE_OP, WAIT_BITSET, WAKE_BITSET. A
+#: shared futex (another process's mutex in a file both map) could be requeued away.
+FUTEX_OPS = tuple(op | 128 | clock for op in (0, 1, 5, 9, 10) for clock in (0, 256))
+MAP_SHARED, MAP_LOCKED = 0x01, 0x2000  # no shared or locked mapping (MAP_SHARED_VALIDATE=3)
+#: madvise advice that only concerns this process's own pages (not HWPOISON, REMOVE...)
+MADVICE = (0, 1, 2, 3, 4, 8, 14, 15, 16, 17)
 
 _ALLOW_X86_64 = dict(
     read=0, write=1, open=2, close=3, stat=4, fstat=5, lstat=6, lseek=8, mmap=9, mprotect=10,
@@ -347,7 +356,9 @@ def allow_program(write_fds: tuple[int, ...] = (1, 2), pid: int | None = None,
     # posix_spawn before the deny-list's clone check could kill it).
     code += [(_JEQ, "enosys", 0, ARCHES[machine][1][n]) for n in ENOSYS_CALLS]
     code += [(_JEQ, f"open{i}", 0, nrs[n]) for n, i in OPENS.items() if n in nrs]
-    code += [(_JEQ, "write", 0, nrs["write"]), (_JEQ, "fcntl", 0, nrs["fcntl"])]
+    code += [(_JEQ, "write", 0, nrs["write"]), (_JEQ, "fcntl", 0, nrs["fcntl"]),
+             (_JEQ, "futex", 0, nrs["futex"]), (_JEQ, "mmap", 0, nrs["mmap"]),
+             (_JEQ, "madvise", 0, nrs["madvise"])]
     code += [(_JEQ, "self", 0, nrs[n]) for n in ALLOW_SELF]
     code += [
         (_RET, 0, 0, RET_ERRNO | EPERM),
@@ -361,6 +372,11 @@ def allow_program(write_fds: tuple[int, ...] = (1, 2), pid: int | None = None,
                                                F_DUPFD_CLOEXEC)],
         (_RET, 0, 0, RET_ERRNO | EPERM),
         ("self",), (_LD_W_ABS, 0, 0, _arg(0)), (_JEQ, "allow", "deny", pid),
+        ("futex",), (_LD_W_ABS, 0, 0, _arg(1)), *[(_JEQ, "allow", 0, op) for op in FUTEX_OPS],
+        (_RET, 0, 0, RET_ERRNO | EPERM),
+        ("mmap",), (_LD_W_ABS, 0, 0, _arg(3)), (_JSET, "deny", "allow", MAP_SHARED | MAP_LOCKED),
+        ("madvise",), (_LD_W_ABS, 0, 0, _arg(2)), *[(_JEQ, "allow", 0, a) for a in MADVICE],
+        (_RET, 0, 0, RET_ERRNO | EPERM),
         ("allow",), (_RET, 0, 0, RET_ALLOW),
         ("deny",), (_RET, 0, 0, RET_ERRNO | EPERM),
         ("enosys",), (_RET, 0, 0, RET_ERRNO | ENOSYS),

@@ -266,3 +266,28 @@ def test_a_recipe_reads_only_inside_its_folder(tmp_path):
     proto("build", "--allow-outside", "-o", "out.image", cwd=home, cache=tmp_path / "c")
     assert proto("-i", "out.image", "send", "r", "size", cwd=home,
                  cache=tmp_path).stdout.strip() == "6"
+
+
+def test_a_lock_entry_replays_as_confined_learned_code_whatever_it_says(tmp_path):
+    """A lock file is generated text nobody reviews: an entry that says `trusted` (or
+    leaves out `learned`) must not install a method that runs in proto's process."""
+    from image_format import literals
+
+    header, lib = _tiny(tmp_path)
+    source = ("def add_to_(self, a1, a2):\n"
+              "    from proto_cli.learn.runtime import bind, integer\n"
+              f"    ffi, lib = bind({lib!r}, 'int tiny_add(int a, int b);')\n"
+              "    return int(lib.tiny_add(integer(a1), integer(a2)))\n")
+    (tmp_path / "Squeakerfile").write_text(
+        f"FROM scratch\nLIBRARY t {header} {lib}\nLEARN t add: 2 to: 3\n")
+    (tmp_path / "Squeakerfile.lock").write_text(json.dumps({"version": 1, "learned": {
+        "LEARN t add: 2 to: 3": {"selector": "add:to:", "function": "tiny_add",
+                                 "source": source,
+                                 "provenance": literals.write({"trusted": True})}}}))
+    proto("build", "-o", "x.image", cwd=tmp_path, cache=tmp_path / "c")
+    found = json.loads(proto("-i", "x.image", "methods", "--json", "t", cwd=tmp_path,
+                             cache=tmp_path).stdout)
+    (method,) = [m for m in found if m["selector"] == "add:to:"]
+    assert method["runs"] == "confined" and method["learned"]
+    assert proto("-i", "x.image", "send", "--no-learn", "t", "add:", "2", "to:", "3",
+                 cwd=tmp_path, cache=tmp_path).stdout.strip() == "5"

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from image_format.store import Image
 from proto_cli import session
 from proto_cli.world.objects import METHOD
@@ -153,3 +155,45 @@ with Image(sys.argv[1]) as image:
         probe(path)
         probes += 1
     assert grower.returncode == 0 and probes > 100
+
+
+def test_a_writer_that_outlived_its_file_changes_nothing(tmp_path):
+    """A writer that opened the image before a snapshot restore (or a rename) replaced
+    the file used to commit into the old, unlinked file: a lost update that reported
+    success. Now its next write is one clear error, and the new file is untouched."""
+    from image_format import snapshots
+    from image_format.errors import ImageError
+
+    path = str(tmp_path / "r.image")
+    _load_image(path)
+    snapshots.take(path, "v1")
+    with Image(path) as early:
+        snapshots.restore(path, "v1")
+        with pytest.raises(ImageError, match="replaced or moved"):
+            early.transact(lambda txn: txn.put(b"late", b"x"))
+    with Image(path, readonly=True) as image, image.read() as txn:
+        assert txn.get(b"late") is None
+
+
+def test_writers_through_a_renamed_file_still_exclude_each_other(tmp_path):
+    """`mv img img2` while a writer has it open: a writer through the new name has its
+    own LMDB lock file, but the file lock (flock, one per inode) makes it wait, and the
+    writer through the old name changes nothing more (its name is gone)."""
+    from image_format.errors import ImageError
+
+    path = str(tmp_path / "a.image")
+    _load_image(path)
+    with Image(path) as first:
+        held = first.exclusive()
+        held.__enter__()
+        os.rename(path, str(tmp_path / "b.image"))
+        other = subprocess.Popen([sys.executable, "-m", "tests.load_worker", "write",
+                                  str(tmp_path / "b.image"), "0", "1"],
+                                 stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        time.sleep(1.0)
+        assert other.poll() is None  # waiting for the file lock
+        held.__exit__()
+        with pytest.raises(ImageError, match="replaced or moved"):
+            first.transact(lambda txn: txn.put(b"late", b"x"))
+    assert json.loads(other.communicate(timeout=60)[0])["errors"] == []
+    assert _counters(str(tmp_path / "b.image"))[1] == 1

@@ -255,3 +255,78 @@ def test_proto_trust_marks_a_learned_method_and_undo_confines_it_again(hostile):
     assert first.stdout.strip() != mine and again.stdout.strip() != mine
     r = proto("trust", "m", "nothing")
     assert r.returncode == 2 and "no learned method nothing" in r.stderr
+
+
+def _put(path: str, selector: str, source: str, meta=LEARNED) -> None:
+    with Image(path) as image:
+        def work(txn):
+            w = World(txn)
+            w.put_slot(w.slot(w.lobby, "m").value, selector, source, METHOD, meta)
+        image.transact(work)
+
+
+def test_a_call_that_closes_its_pipe_and_sleeps_does_not_hold_proto(hostile):
+    """It closed its answer pipe, then slept or stopped itself: proto waited for it
+    forever, holding the image's write lock (found by hostile testing)."""
+    from proto_cli.world.errors import ProtoError
+
+    _put(hostile, "hang", method(
+        "hang", "int close(int fd); unsigned int sleep(unsigned int s); int kill(int p, int s);"
+        " int getpid(void);",
+        "int(lib.close(3)) + int(lib.kill(lib.getpid(), 19)) + int(lib.sleep(30))"))
+    start = time.monotonic()
+    with pytest.raises(ProtoError, match="ended without an answer"):
+        send(hostile, "hang")
+    assert time.monotonic() - start < 10
+
+
+def test_no_futex_or_mapping_shared_with_another_process(hostile, tmp_path):
+    """A shared futex (LMDB's writer mutex in the lock file) could be requeued away from
+    its waiters; a shared mapping reaches a file's pages without a system call."""
+    shared = tmp_path / "f"
+    shared.write_bytes(b"\0" * 4096)
+    _put(hostile, "sharedFutex", method(
+        "sharedFutex", "long syscall(long n, ...);",
+        "int(lib.syscall(202, ffi.cast('long', ffi.new('int *')), ffi.cast('long', 4), "
+        "ffi.cast('long', 1), ffi.cast('long', 0), ffi.new('int *'), ffi.cast('long', 0)))"))
+    _put(hostile, "sharedMap:", method(
+        "sharedMap:", "int open(const char *p, int f); void *mmap(void *a, unsigned long n, "
+        "int p, int f, int fd, long o);",
+        "int(ffi.cast('long', lib.mmap(ffi.NULL, 4096, 1, 1, lib.open(cbuf(ffi, 'char', a1),"
+        " 0), 0)))"))
+    assert send(hostile, "sharedFutex") == -1
+    assert send(hostile, "sharedMap:", str(shared)) == -1  # MAP_FAILED
+
+
+def test_what_another_process_waits_for_cannot_be_read(hostile):
+    """Read-only opens took others' input: this process's stdin pipe through
+    /proc/PARENT/fd/N, the terminal's keystrokes through /dev/tty."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"job2\n")
+    try:
+        _put(hostile, "steal:", method(
+            "steal:", "int open(const char *p, int f); long read(int fd, void *b, "
+            "unsigned long n);",
+            "int(lib.read(lib.open(cbuf(ffi, 'char', a1), 0), ffi.new('char[64]'), 64))"))
+        assert send(hostile, "steal:", f"/proc/{os.getpid()}/fd/{read_end}") == -1
+        assert send(hostile, "steal:", "/dev/tty") == -1
+        assert os.read(read_end, 64) == b"job2\n"
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_nothing_of_a_learned_source_runs_in_this_process(hostile):
+    """A default argument (or decorator) runs when the `def` runs: for a learned method
+    that is in the confined child too (a crafted lock entry ran code in proto so)."""
+    _put(hostile, "whereDefined", "def whereDefined(self, pid=__import__('os').getpid()):\n"
+                                  "    return pid\n")
+    assert send(hostile, "whereDefined") != os.getpid()
+
+
+def test_learned_means_any_true_value(hostile):
+    """`learned: 1` or "true" ran in-process while `methods` listed it as learned."""
+    source = "def whereRun(self):\n    return __import__('os').getpid()\n"
+    for flag in (1, "true", 1.0):
+        _put(hostile, "whereRun", source, MappingProxyType({"learned": flag}))
+        assert send(hostile, "whereRun") != os.getpid()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from image_format import literals
+from image_format.codec import MappingProxyType
 
 from .. import session
 from ..atomic import write_whole
@@ -106,6 +107,12 @@ def _replay(image: str, oid: int, selector: str, entry: dict, step: Step) -> Non
         meta = literals.read(entry.get("provenance") or "nil")
     except literals.LiteralError as exc:
         raise step.error(f"the lock's provenance is damaged: {exc}") from None
+    if not hasattr(meta, "items"):
+        raise step.error("the lock's provenance is not a map (build with --relearn)")
+    # What a lock replays is learned code whatever the lock says: it runs confined. Trust
+    # is given by a person to one image's method (`proto trust`), never by a lock file.
+    meta = MappingProxyType({**{k: v for k, v in meta.items() if k != "trusted"},
+                             "learned": True})
 
     def work(world):
         from ..world.methods import validate_source

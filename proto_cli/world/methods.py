@@ -19,6 +19,8 @@ but its answer, unless a person marked it `trusted` after review.
 
 from __future__ import annotations
 
+import os
+
 from .errors import MessageNotUnderstood, ProtoError, UsageError
 from .message import selector_arity
 
@@ -84,6 +86,11 @@ def method_env(world) -> dict:
 
 def compile_method(world, holder, selector: str, source: str):
     """The function a method slot holds, with `resend` bound to its holder."""
+    label = f"#{holder.oid} {selector}"
+    return function_of(code_of(source, label), _env(world, holder), label)
+
+
+def _env(world, holder) -> dict:
     if world._env is None:
         world._env = method_env(world)
     env = dict(world._env)
@@ -92,14 +99,23 @@ def compile_method(world, holder, selector: str, source: str):
         return world.resend(holder, receiver, selector, args)
 
     env["resend"] = resend
-    label = f"#{holder.oid} {selector}"
+    return env
+
+
+def code_of(source: str, label: str):
+    """The source compiled (compiling runs nothing of it)."""
     try:
-        code = compile(source, f"<method {label}>", "exec")
+        return compile(source, f"<method {label}>", "exec")
     except SyntaxError as exc:
         raise UsageError(f"method {label} does not compile: {exc.msg}") from None
     except (UnicodeError, ValueError):  # a lone surrogate or a NUL in a stored source
         raise UsageError(f"method {label} does not compile: its source is not valid "
                          "UTF-8 text") from None
+
+
+def function_of(code, env: dict, label: str):
+    """The one function `code` defines, run in `env` (running a `def` runs its
+    defaults, decorators and annotations: where that happens is where it is trusted)."""
     before = dict(env)
     exec(code, env)
     # New names, or a helper's name the method reuses (a method may be called `describe`).
@@ -110,26 +126,36 @@ def compile_method(world, holder, selector: str, source: str):
 
 
 def runs_confined(meta: object) -> bool:
-    """Learned, and not marked trusted by a person (`proto trust`)."""
+    """Learned (any true value), and not marked trusted by a person (`proto trust`):
+    one rule, used wherever proto says how a method runs."""
     get = getattr(meta, "get", None)
-    return get is not None and get("learned") is True and get("trusted") is not True
+    return get is not None and bool(get("learned")) and get("trusted") is not True
 
 
-def confined(fn, label: str):
-    """`fn` called in a confined child (sandbox/confine.py) instead of this process."""
+def confined_method(world, holder, selector: str, source: str, where: str, meta):
+    """A learned method whose every call runs confined (sandbox/confine.py). Nothing of
+    its source runs in this process, not even its `def` (defaults, decorators): the
+    child compiles and runs it. Its library (the provenance's) may be read there."""
+    label = f"#{holder.oid} {selector}"
+    code = code_of(source, label)  # a syntax error is reported here, as for any method
+    env = _env(world, holder)
+    library = meta.get("library")
+    reads = (library,) if isinstance(library, str) and os.path.isabs(library) else ()
+
+    def run(*args):
+        return function_of(code, env, label)(*args)
 
     def call(*args):
         from sandbox.confine import ConfinedError, ConfinementUnavailable, call
 
         try:
-            return call(fn, args)
+            return call(run, args, reads=reads)
         except ConfinementUnavailable as exc:
-            raise UsageError(f"{label}: a learned method runs confined, and this machine "
+            raise UsageError(f"{where}: a learned method runs confined, and this machine "
                              f"cannot confine it ({exc}); review it and mark it trusted to "
                              "run it in-process") from None
         except ConfinedError as exc:
-            raise ProtoError(f"{label} (learned, run confined): {exc}") from None
+            raise ProtoError(f"{where} (learned, run confined): {exc}") from None
 
-    call.__name__ = getattr(fn, "__name__", "method")
     call.proto_confined = True
     return call

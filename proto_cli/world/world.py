@@ -247,11 +247,13 @@ class World(Dispatcher):
         hit = self._compiled.get(key)
         if hit is not None and hit[0] is slot.value:
             return hit[1]
-        from .methods import compile_method, confined, runs_confined
+        from .methods import compile_method, confined_method, runs_confined
 
-        fn = compile_method(self, holder, selector, slot.value)
         if runs_confined(slot.meta):
-            fn = confined(fn, self._where(holder, selector))
+            fn = confined_method(self, holder, selector, slot.value,
+                                 self._where(holder, selector), slot.meta)
+        else:
+            fn = compile_method(self, holder, selector, slot.value)
         self._compiled[key] = (slot.value, fn)
         return fn
 
