@@ -62,7 +62,8 @@ def test_blocks_and_cascades():
         ("(3 + 4", 7, "expected ')'"),
         ("'open", 1, "unterminated string"),
         ("x := ", 6, "expected an expression"),
-        ("3 $ 4", 3, "unexpected character"),
+        ("3 ` 4", 3, "unexpected character"),
+        ("3 $ 4", 3, "expected '.' between statements"),  # `$ ` is the character space
         ("#[1 300]", 5, "0 to 255"),
         ("nil := 3", 1, "cannot assign"),
         ("[:a a]", 5, "expected '|'"),

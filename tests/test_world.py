@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from proto_cli.world.errors import MessageNotUnderstood, SlotError, UsageError
@@ -188,3 +190,37 @@ def test_bad_method_source_is_refused(world, selector, source, message):
 def test_blocks_cannot_be_stored(world):
     with pytest.raises(SlotError, match="Block cannot be stored"):
         world.eval("b := [1]")
+
+
+def test_temporaries_return_and_literals(world):
+    """Issue 14, syntax: `| a b |` in a program and in a block, `^` (from inside a block
+    too: the program answers it), literal arrays, characters, identity."""
+    assert world.eval("| a b | a := 3. b := [:x | x * a]. b value: 4") == 12
+    assert world.eval("| t | t") is None
+    assert world.eval("[:x | | t | t := x + 1. t] value: 1") == 2
+    assert world.eval("[| t | t := 5. t] value") == 5
+    # temporaries hold blocks (a slot cannot): a factory's counter counts
+    assert world.eval("| mk c | mk := [:n | [n := n + 1]]. c := mk value: 0. "
+                      "c value. c value. c value") == 3
+    assert world.eval("^ 3. 4") == 3
+    assert world.eval("#(1 2 3) do: [:x | x = 2 ifTrue: [^ x * 100]]. 0") == 200
+    assert world.eval("[:x | x > 0 ifTrue: [^ 'positive']. 'not'] value: 5") == "positive"
+    assert world.eval("#(1 2.5 $a 'str' #sym foo at:put: (1 2) true nil #(3) #[7])") == (
+        1, 2.5, "a", "str", "sym", "foo", "at:put:", (1, 2), True, None, (3,), b"\x07")
+    assert world.eval("$a") == "a" and world.eval("$ ") == " " and world.eval("$'") == "'"
+    assert world.eval("3 == 3") is True and world.eval("3 == 3.0") is False
+    assert world.eval("| p q | p := lobby clone. q := lobby clone. {p == q. p == p. p ~~ q}"
+                      ) == (False, True, True)
+    assert world.eval("lobby == lobby") is True and world.eval("nil ~~ nil") is False
+
+
+@pytest.mark.parametrize("source, message", [
+    ("| a", "expected '|' to close the temporaries"),
+    ("| nil | 3", "cannot declare nil"),
+    ("#(1 2", "expected a literal or ')'"),
+    ("$", "expected a character after $"),
+    ("#(1 [2])", "expected a literal or ')'"),
+])
+def test_new_syntax_errors_name_the_column(world, source, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        world.eval(source)

@@ -11,11 +11,20 @@ from __future__ import annotations
 from .blocks import Block, Scope
 from .errors import MessageNotUnderstood, ProtoError
 from .objects import DATA
-from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Send
+from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Return, Send, Temps
 
 
 class UnknownName(ProtoError):
     """A name that is neither a block parameter nor answered by the lobby."""
+
+
+class NonLocalReturn(BaseException):  # noqa: N818 - control flow, like GeneratorExit
+    """`^value`, unwinding to the program it returns from: through blocks and the
+    methods that run them (past their `except Exception`), as in Smalltalk."""
+
+    def __init__(self, value: object, home: Scope) -> None:
+        self.value = value
+        self.home = home
 
 
 class Evaluator:
@@ -25,8 +34,13 @@ class Evaluator:
     def run(self, statements: list[Node], scope: Scope | dict | None = None) -> object:
         scope = _scope(scope)
         result = None
-        for stmt in statements:
-            result = self.eval(stmt, scope)
+        try:
+            for stmt in statements:
+                result = self.eval(stmt, scope)
+        except NonLocalReturn as ret:
+            if ret.home is not scope:
+                raise
+            return ret.value
         return result
 
     def eval(self, node: Node, scope: Scope | dict) -> object:
@@ -54,6 +68,15 @@ class Evaluator:
             return result
         if t is Brace:
             return tuple(self.eval(item, scope) for item in node.items)
+        if t is Temps:
+            for name in node.names:
+                scope.names[name] = None
+            return None
+        if t is Return:
+            home = scope
+            while home.outer is not None:
+                home = home.outer
+            raise NonLocalReturn(self.eval(node.expr, scope), home)
         raise TypeError(f"unknown node {t.__name__}")
 
     def chain(self, node: Send, scope: Scope) -> object:

@@ -36,6 +36,22 @@ def not_equal(self, other):
     return not send(self, "=", other)
 
 
+@on("object", "==")
+def identical(self, other):
+    # Objects are one object or not; a stored value (number, string, list) is immutable,
+    # so its identity is its kind and value (as for Smalltalk's small integers).
+    if type(self) is not type(other):
+        return False
+    if hasattr(self, "oid"):
+        return self.oid == other.oid
+    return self is other or self == other
+
+
+@on("object", "~~")
+def not_identical(self, other):
+    return not send(self, "==", other)
+
+
 @on("object", "value")
 def value(self):
     return self

@@ -1,10 +1,12 @@
 """Message syntax: expressions for `proto eval` and shell words for `proto send`.
 
 A small Smalltalk: unary > binary > keyword precedence, parentheses, cascades
-(`;`), statements separated by `.`, `name := expr` assignment, blocks
-`[:x | x + 1]`, brace lists `{1. 2. 3}`, and literals: integers, floats,
-`'strings'` (quote doubled inside), `#symbols` (strings), bytes `#[1 2 255]`,
-`nil`, `true`, `false`. Comments are in double quotes. Hand-written (no `re`)
+(`;`), statements separated by `.`, temporaries `| a b |` (in a program or a block),
+`name := expr` assignment, `^expr` (return from the program, also from inside a
+block), blocks `[:x | x + 1]`, brace lists `{1. 2. 3}`, and literals: integers,
+floats, `'strings'` (quote doubled inside), characters `$a` (one-character strings),
+`#symbols` (strings), literal arrays `#(1 $a 'b' #c d (2 3))` (bare words are
+symbols), bytes `#[1 2 255]`, `nil`, `true`, `false`. Comments are in double quotes. Hand-written (no `re`)
 because `proto send` start-up is measured.
 """
 
@@ -16,6 +18,7 @@ from .message import BINARY_CHARS
 # Token kinds
 NUM, STR, SYM, BYTES_OPEN, IDENT, KEYWORD, BINARY, ASSIGN = range(8)
 LPAREN, RPAREN, LBRACK, RBRACK, LBRACE, RBRACE, PERIOD, SEMI, COLON, EOF = range(8, 18)
+ARRAY_OPEN, CARET = 18, 19
 _PUNCT = {"(": LPAREN, ")": RPAREN, "[": LBRACK, "]": RBRACK, "{": LBRACE, "}": RBRACE,
           ".": PERIOD, ";": SEMI}
 LITERAL_NAMES = {"nil": None, "true": True, "false": False}
@@ -68,6 +71,26 @@ class Cascade(Node):
         self.receiver, self.messages, self.col = receiver, messages, col
 
 
+class Temps(Node):
+    """`| a b |`: variables of the program or block they open, nil until assigned."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: list[str], col: int) -> None:
+        self.names = names
+        self.col = col
+
+
+class Return(Node):
+    """`^expr`: the program's answer, from wherever it is evaluated (a block too)."""
+
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Node, col: int) -> None:
+        self.expr = expr
+        self.col = col
+
+
 class BlockNode(Node):
     __slots__ = ("params", "body")
 
@@ -114,9 +137,20 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
         elif ch == "'":
             text, i = _string(src, i)
             out.append((STR, text, start))
+        elif ch == "$":
+            if i + 1 >= n:
+                raise ProtoSyntaxError("expected a character after $", src, start + 1)
+            out.append((STR, src[i + 1], start))
+            i += 2
+        elif ch == "^":
+            out.append((CARET, "^", start))
+            i += 1
         elif ch == "#":
             if i + 1 < n and src[i + 1] == "[":
                 out.append((BYTES_OPEN, None, start))
+                i += 2
+            elif i + 1 < n and src[i + 1] == "(":
+                out.append((ARRAY_OPEN, None, start))
                 i += 2
             elif i + 1 < n and src[i + 1] == "'":
                 text, i = _string(src, i + 1)
@@ -250,11 +284,32 @@ class Parser:
         return self.next()
 
     def program(self) -> list[Node]:
+        temps = self.temporaries()
         stmts = self.statements(EOF)
         if not stmts:
             raise self.fail("expected an expression")
         self.expect(EOF, "end of input")
-        return stmts
+        return temps + stmts
+
+    def temporaries(self) -> list[Node]:
+        """`| a b |` (or `||`, none) opening a program or a block body."""
+        tok = self.peek()
+        if tok[0] != BINARY or tok[1] not in ("|", "||"):
+            return []
+        self.next()
+        if tok[1] == "||":
+            return []
+        names: list[str] = []
+        while self.peek()[0] == IDENT:
+            name = self.next()
+            if name[1] in LITERAL_NAMES or name[1] == "self":
+                raise ProtoSyntaxError(f"cannot declare {name[1]}", self.src, name[2] + 1)
+            names.append(name[1])
+        bar = self.peek()
+        if bar[0] != BINARY or bar[1] != "|":
+            raise self.fail("expected '|' to close the temporaries")
+        self.next()
+        return [Temps(names, tok[2] + 1)]
 
     def statements(self, closer: int) -> list[Node]:
         stmts: list[Node] = []
@@ -268,6 +323,12 @@ class Parser:
 
     def statement(self) -> Node:
         tok = self.peek()
+        if tok[0] == CARET:
+            self.next()
+            self.nest(tok)
+            node = Return(self.statement(), tok[2] + 1)
+            self.depth -= 1
+            return node
         if tok[0] == IDENT and self.toks[self.pos + 1][0] == ASSIGN:
             self.pos += 2
             if tok[1] in LITERAL_NAMES:
@@ -339,6 +400,11 @@ class Parser:
                 data.append(b[1])
             self.expect(RBRACK, "']' to close the bytes literal")
             return Lit(bytes(data), col)
+        if kind == ARRAY_OPEN:
+            self.nest(tok)
+            items = self.literal_array()
+            self.depth -= 1
+            return Lit(items, col)
         if kind == LPAREN:
             self.nest(tok)
             inner = self.expression()
@@ -359,6 +425,34 @@ class Parser:
         self.pos -= 1
         raise self.fail("expected an expression")
 
+    def literal_array(self) -> tuple:
+        """The items of `#( ... )` up to its `)`: literals, nested `( ... )`, and bare
+        words, keywords and operators as symbols (`#(at:put: + foo)`)."""
+        items: list = []
+        joined = -1  # where the last keyword ended: `at:put:` is one symbol
+        while True:
+            tok = self.next()
+            kind, value, off = tok
+            if kind == RPAREN:
+                return tuple(items)
+            if kind == KEYWORD and off == joined:
+                items[-1] += value
+            elif kind in (NUM, STR, SYM, KEYWORD, BINARY):
+                items.append(value)
+            elif kind == IDENT:
+                items.append(LITERAL_NAMES[value] if value in LITERAL_NAMES else value)
+            elif kind in (LPAREN, ARRAY_OPEN):
+                self.nest(tok)
+                items.append(self.literal_array())
+                self.depth -= 1
+            elif kind == BYTES_OPEN:
+                self.pos -= 1
+                items.append(self.primary().value)
+            else:
+                self.pos -= 1
+                raise self.fail("expected a literal or ')' in the literal array")
+            joined = off + len(value) if kind == KEYWORD else -1
+
     def block(self, col: int) -> BlockNode:
         params: list[str] = []
         while self.peek()[0] == COLON:
@@ -370,7 +464,8 @@ class Parser:
                 self.next()
             elif bar[0] == BINARY and bar[1] == "||" or bar[0] != RBRACK:
                 raise self.fail("expected '|' after block parameters")
-        body = self.statements(RBRACK)
+        body = self.temporaries()
+        body += self.statements(RBRACK)
         self.expect(RBRACK, "']' to close the block")
         return BlockNode(params, body, col)
 
