@@ -6,8 +6,8 @@ A small Smalltalk: unary > binary > keyword precedence, parentheses, cascades
 block), blocks `[:x | x + 1]`, brace lists `{1. 2. 3}`, and literals: integers,
 floats, `'strings'` (quote doubled inside), characters `$a` (one-character strings),
 `#symbols` (strings), literal arrays `#(1 $a 'b' #c d (2 3))` (bare words are
-symbols), bytes `#[1 2 255]`, `nil`, `true`, `false`. Comments are in double quotes. Hand-written (no `re`)
-because `proto send` start-up is measured.
+symbols), bytes `#[1 2 255]`, `nil`, `true`, `false`. Comments are in double quotes.
+Hand-written (no `re`) because `proto send` start-up is measured.
 """
 
 from __future__ import annotations
@@ -440,7 +440,7 @@ class Parser:
             elif kind in (NUM, STR, SYM, KEYWORD, BINARY):
                 items.append(value)
             elif kind == IDENT:
-                items.append(LITERAL_NAMES[value] if value in LITERAL_NAMES else value)
+                items.append(LITERAL_NAMES.get(value, value))
             elif kind in (LPAREN, ARRAY_OPEN):
                 self.nest(tok)
                 items.append(self.literal_array())
