@@ -65,6 +65,7 @@ def call(fn, args: tuple, seconds: float | None = None, reads: tuple[str, ...] =
         allow_program((3,))  # this machine has a filter
     except GuardUnavailable as exc:
         raise ConfinementUnavailable(str(exc)) from None
+    _ready()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -80,6 +81,22 @@ def call(fn, args: tuple, seconds: float | None = None, reads: tuple[str, ...] =
     _kill(pid)
     _, status = os.waitpid(pid, 0)
     return _answer(raw, status, why, seconds)
+
+
+def _ready() -> None:
+    """Import here, once, what every child needs: a child's own imports would be paid
+    on every call (ctypes alone is ~3 ms), and could not happen after its filter."""
+    import ctypes  # noqa: F401
+    import resource  # noqa: F401
+    import select  # noqa: F401
+    import signal  # noqa: F401
+    import stat  # noqa: F401
+    import time  # noqa: F401
+
+    from . import landlock
+
+    landlock.abi()
+    _libc()
 
 
 def _child(fn, args, read_end: int, write_end: int, seconds: float,
@@ -130,13 +147,23 @@ def _isolate(write_end: int, seconds: float) -> int:
 
 
 PR_SET_PDEATHSIG = 1
+_LIBC: list = []
+
+
+def _libc():
+    """libc through ctypes, opened once per process (children inherit it)."""
+    if not _LIBC:
+        import ctypes
+
+        _LIBC.append(ctypes.CDLL(None, use_errno=True))
+    return _LIBC[0]
 MEMORY_HEADROOM = 1 << 30  # address space a call may add to what the fork inherited
 
 
 def _prctl(option: int, value: int) -> None:
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
     if libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
                   ctypes.c_ulong(0)) != 0:
         raise OSError(ctypes.get_errno(), "prctl failed")
@@ -161,7 +188,7 @@ def _drop_capabilities() -> None:
         return
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
     data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: all empty (x2)
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
     if libc.syscall(ctypes.c_long(number), header, data) != 0:
         raise OSError(ctypes.get_errno(), "capset failed")
 
@@ -171,7 +198,7 @@ def _unmap_shared() -> None:
     one needs no system call, so no filter could stop it."""
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    libc = _libc()
     libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
     with open("/proc/self/maps", encoding="ascii", errors="replace") as f:
         lines = f.read().splitlines()

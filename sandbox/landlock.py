@@ -32,14 +32,20 @@ SYSTEM = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/etc"
 DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom")
 
 
-def abi() -> int:
-    """The kernel's Landlock ABI version; 0 where it has none (or it is disabled)."""
-    import ctypes
+_ABI: list[int] = []
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    version = libc.syscall(ctypes.c_long(SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
-                           ctypes.c_uint32(CREATE_RULESET_VERSION))
-    return max(0, version)
+
+def abi() -> int:
+    """The kernel's Landlock ABI version; 0 where it has none (or it is disabled).
+    Asked once per process (a forked child inherits the answer)."""
+    if not _ABI:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        version = libc.syscall(ctypes.c_long(SYS_CREATE_RULESET), None, ctypes.c_size_t(0),
+                               ctypes.c_uint32(CREATE_RULESET_VERSION))
+        _ABI.append(max(0, version))
+    return _ABI[0]
 
 
 def readable() -> list[str]:

@@ -141,6 +141,7 @@ def confined_method(world, holder, selector: str, source: str, where: str, meta)
     env = _env(world, holder)
     library = meta.get("library")
     reads = (library,) if isinstance(library, str) and os.path.isabs(library) else ()
+    declaration = _declaration(source)
 
     def run(*args):
         return function_of(code, env, label)(*args)
@@ -148,6 +149,8 @@ def confined_method(world, holder, selector: str, source: str, where: str, meta)
     def call(*args):
         from sandbox.confine import ConfinedError, ConfinementUnavailable, call
 
+        if declaration is not None:
+            _declare(declaration)
         try:
             return call(run, args, reads=reads)
         except ConfinementUnavailable as exc:
@@ -159,3 +162,39 @@ def confined_method(world, holder, selector: str, source: str, where: str, meta)
 
     call.proto_confined = True
     return call
+
+
+#: The runtime API a learned method imports (its `bind`): the one module stored code
+#: names, and the one this module reaches for, by name, to parse declarations early.
+RUNTIME = "proto_cli.learn.runtime"
+
+
+def _declaration(source: str) -> str | None:
+    """The C declarations a learned method binds, when it binds them as the learner
+    writes it (`bind('libz.so.1', '...')`, two literal strings): read from its syntax
+    tree, nothing of it run."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "bind" and len(node.args) == 2 \
+                and all(isinstance(a, ast.Constant) and type(a.value) is str
+                        for a in node.args):
+            return node.args[1].value
+    return None
+
+
+def _declare(cdef: str) -> None:
+    """Parse the declarations here, once per process: each confined call's child then
+    inherits the parsed FFI instead of parsing again (data only: no library is loaded
+    and nothing of the method runs here). A declaration cffi refuses is left to the
+    child, which reports it as the call's error."""
+    import contextlib
+    import importlib
+
+    with contextlib.suppress(Exception):  # the call itself will say what is wrong
+        importlib.import_module(RUNTIME).declared(cdef)
