@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from proto_cli.world.errors import MessageNotUnderstood, SlotError, UsageError
+from proto_cli.world.errors import MessageNotUnderstood, ProtoError, SlotError, UsageError
 from proto_cli.world.objects import METHOD
 from proto_cli.world.shell import define, evaluate
 
@@ -224,3 +224,33 @@ def test_temporaries_return_and_literals(world):
 def test_new_syntax_errors_name_the_column(world, source, message):
     with pytest.raises(UsageError, match=re.escape(message)):
         world.eval(source)
+
+
+@pytest.mark.parametrize("source, message", [
+    ("1 + true", "1 + true: the argument is not a number"),
+    ("3 * 'ab'", "3 * 'ab': the argument is not a number"),
+    ("{1. 2} at: -1", "{1. 2} at: -1: index out of bounds (0..1)"),
+    ("'ab' at: 2", "'ab' at: 2: index out of bounds (0..1)"),
+    ("#[1] at: true", "at: true: an index is an integer"),
+    ("{} first", "{} first: the list is empty"),
+    ("3 / 0", "3 / 0: division by zero"),
+    ("3 rem: 0", "division by zero"),
+    ("'a' , 3", "'a' , 3: the argument is not a string"),
+    ("{1} , 'a'", "the argument is not a list"),
+    ("-4 sqrt", "no real square root"),
+])
+def test_primitives_fail_in_proto_terms_not_pythons(world, source, message):
+    """Issue 14, 6: `1 + true` answered 2 and `{1. 2} at: -1` answered 2 (Python's bool
+    arithmetic and negative indices); errors named Python types."""
+    with pytest.raises(ProtoError) as info:
+        world.eval(source)
+    assert message in str(info.value)
+    assert "Error" not in str(info.value)  # no Python exception class names
+
+
+def test_numbers_round_and_divide_as_in_smalltalk(world):
+    assert [world.eval(f"{x} rounded") for x in ("2.5", "-2.5", "3.5", "0.5", "7")] == \
+        [3, -3, 4, 1, 7]
+    assert world.eval("-7 // 2") == -4 and world.eval("-7 \\\\ 2") == 1
+    assert world.eval("-7 quo: 2") == -3 and world.eval("-7 rem: 2") == -1
+    assert world.eval("7 quo: -2") == -3 and world.eval("7 rem: -2") == 1

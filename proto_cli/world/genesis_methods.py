@@ -146,51 +146,113 @@ def define_as(self, selector, source):
 # -- traits number ----------------------------------------------------------------
 @on("number", "+")
 def plus(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} + {describe(other)[:60]}: "
+                         "the argument is not a number")
     return self + other
 
 
 @on("number", "-")
 def minus(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} - {describe(other)[:60]}: "
+                         "the argument is not a number")
     return self - other
 
 
 @on("number", "*")
 def times(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} * {describe(other)[:60]}: "
+                         "the argument is not a number")
     return self * other
 
 
 @on("number", "/")
 def divide(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} / {describe(other)[:60]}: the argument is not a number")
+    if other == 0:
+        raise ProtoError(f"{describe(self)} / 0: division by zero")
     return self / other
 
 
 @on("number", "//")
 def floor_divide(self, other):
+    # the quotient rounded toward negative infinity, as in Smalltalk
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} // {describe(other)[:60]}: "
+                         "the argument is not a number")
+    if other == 0:
+        raise ProtoError(f"{describe(self)} // 0: division by zero")
     return self // other
 
 
 @on("number", "\\\\")
 def modulo(self, other):
+    # the remainder of //: it has the sign of the argument, as in Smalltalk
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} \\\\ {describe(other)[:60]}: "
+                         "the argument is not a number")
+    if other == 0:
+        raise ProtoError(f"{describe(self)} \\\\ 0: division by zero")
     return self % other
+
+
+@on("number", "rem:")
+def remainder(self, other):
+    # the remainder of quo: (truncated toward zero): it has the receiver's sign
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} rem: {describe(other)[:60]}: "
+                         "the argument is not a number")
+    if other == 0:
+        raise ProtoError(f"{describe(self)} rem: 0: division by zero")
+    return self - other * send(self, "quo:", other)
+
+
+@on("number", "quo:")
+def quotient(self, other):
+    # the quotient truncated toward zero
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} quo: {describe(other)[:60]}: "
+                         "the argument is not a number")
+    if other == 0:
+        raise ProtoError(f"{describe(self)} quo: 0: division by zero")
+    if type(self) is int and type(other) is int:
+        q = abs(self) // abs(other)
+        return q if (self < 0) == (other < 0) else -q
+    return float(int(self / other))
 
 
 @on("number", "<")
 def less(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} < {describe(other)[:60]}: "
+                         "the argument is not a number")
     return self < other
 
 
 @on("number", ">")
 def greater(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} > {describe(other)[:60]}: "
+                         "the argument is not a number")
     return self > other
 
 
 @on("number", "<=")
 def less_equal(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} <= {describe(other)[:60]}: "
+                         "the argument is not a number")
     return self <= other
 
 
 @on("number", ">=")
 def greater_equal(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} >= {describe(other)[:60]}: "
+                         "the argument is not a number")
     return self >= other
 
 
@@ -201,16 +263,25 @@ def number_equal(self, other):
 
 @on("number", "max:")
 def maximum(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} max: {describe(other)[:60]}: "
+                         "the argument is not a number")
     return max(self, other)
 
 
 @on("number", "min:")
 def minimum(self, other):
+    if type(other) not in (int, float):
+        raise ProtoError(f"{describe(self)} min: {describe(other)[:60]}: "
+                         "the argument is not a number")
     return min(self, other)
 
 
 @on("number", "between:and:")
 def between_and(self, low, high):
+    if type(low) not in (int, float) or type(high) not in (int, float):
+        raise ProtoError(f"{describe(self)} between: {describe(low)[:60]} and: "
+                         f"{describe(high)[:60]}: the arguments are not numbers")
     return low <= self <= high
 
 
@@ -231,16 +302,29 @@ def squared(self):
 
 @on("number", "sqrt")
 def square_root(self):
+    if self < 0:
+        raise ProtoError(f"{describe(self)} sqrt: no real square root of a negative number")
     return self**0.5
 
 
 @on("number", "raisedTo:")
 def raised_to(self, power):
-    return self**power
+    if type(power) not in (int, float):
+        raise ProtoError(f"{describe(self)} raisedTo: {describe(power)[:60]}: the argument is "
+                         "not a number")
+    if self == 0 and power < 0:
+        raise ProtoError(f"{describe(self)} raisedTo: {describe(power)}: division by zero")
+    result = self**power
+    if type(result) is complex:
+        raise ProtoError(f"{describe(self)} raisedTo: {describe(power)}: no real result")
+    return result
 
 
 @on("number", "asInteger")
 def as_integer(self):
+    # truncated toward zero, as in Smalltalk
+    if self != self or self in (float("inf"), float("-inf")):
+        raise ProtoError(f"{describe(self)} asInteger: not a finite number")
     return int(self)
 
 
@@ -251,7 +335,13 @@ def as_float(self):
 
 @on("number", "rounded")
 def rounded(self):
-    return round(self)
+    # half away from zero, as in Smalltalk (2.5 rounded is 3, -2.5 rounded is -3)
+    if type(self) is int:
+        return self
+    if self != self or self in (float("inf"), float("-inf")):
+        raise ProtoError(f"{describe(self)} rounded: not a finite number")
+    whole = int(abs(self) + 0.5)
+    return whole if self >= 0 else -whole
 
 
 @on("number", "floor")
@@ -303,16 +393,30 @@ def string_size(self):
 
 @on("string", "at:")
 def string_at(self, index):
+    # indices run from 0 to size - 1 (as in Self); no counting from the end
+    if type(index) is not int:
+        raise ProtoError(f"{describe(self)[:60]} at: {describe(index)[:60]}: an index is an "
+                         "integer")
+    if not 0 <= index < len(self):
+        raise ProtoError(f"{describe(self)[:60]} at: {index}: index out of bounds "
+                         f"(0..{len(self) - 1})" if self else
+                         f"{describe(self)[:60]} at: {index}: it is empty")
     return self[index]
 
 
 @on("string", ",")
 def string_concat(self, other):
+    if type(other) is not str:
+        raise ProtoError(f"{describe(self)[:60]} , {describe(other)[:60]}: the argument is "
+                         "not a string")
     return self + other
 
 
 @on("string", "<")
 def string_less(self, other):
+    if type(other) is not str:
+        raise ProtoError(f"{describe(self)[:60]} < {describe(other)[:60]}: the argument is not "
+                         "a string")
     return self < other
 
 
@@ -370,11 +474,22 @@ def bytes_size(self):
 
 @on("bytes", "at:")
 def bytes_at(self, index):
+    # indices run from 0 to size - 1 (as in Self); no counting from the end
+    if type(index) is not int:
+        raise ProtoError(f"{describe(self)[:60]} at: {describe(index)[:60]}: an index is an "
+                         "integer")
+    if not 0 <= index < len(self):
+        raise ProtoError(f"{describe(self)[:60]} at: {index}: index out of bounds "
+                         f"(0..{len(self) - 1})" if self else
+                         f"{describe(self)[:60]} at: {index}: it is empty")
     return self[index]
 
 
 @on("bytes", ",")
 def bytes_concat(self, other):
+    if type(other) is not bytes:
+        raise ProtoError(f"{describe(self)[:60]} , {describe(other)[:60]}: the argument is "
+                         "not bytes")
     return self + other
 
 
@@ -401,11 +516,22 @@ def list_size(self):
 
 @on("list", "at:")
 def list_at(self, index):
+    # indices run from 0 to size - 1 (as in Self); no counting from the end
+    if type(index) is not int:
+        raise ProtoError(f"{describe(self)[:60]} at: {describe(index)[:60]}: an index is an "
+                         "integer")
+    if not 0 <= index < len(self):
+        raise ProtoError(f"{describe(self)[:60]} at: {index}: index out of bounds "
+                         f"(0..{len(self) - 1})" if self else
+                         f"{describe(self)[:60]} at: {index}: it is empty")
     return self[index]
 
 
 @on("list", ",")
 def list_concat(self, other):
+    if type(other) not in (tuple, list):
+        raise ProtoError(f"{describe(self)[:60]} , {describe(other)[:60]}: the argument is not "
+                         "a list")
     return tuple(self) + tuple(other)
 
 
@@ -416,11 +542,15 @@ def list_with(self, item):
 
 @on("list", "first")
 def list_first(self):
+    if not self:
+        raise ProtoError(f"{describe(self)} first: the list is empty")
     return self[0]
 
 
 @on("list", "last")
 def list_last(self):
+    if not self:
+        raise ProtoError(f"{describe(self)} last: the list is empty")
     return self[-1]
 
 
