@@ -254,3 +254,42 @@ def test_numbers_round_and_divide_as_in_smalltalk(world):
     assert world.eval("-7 // 2") == -4 and world.eval("-7 \\\\ 2") == 1
     assert world.eval("-7 quo: 2") == -3 and world.eval("-7 rem: 2") == -1
     assert world.eval("7 quo: -2") == -3 and world.eval("7 rem: -2") == 1
+
+
+def test_intervals_and_collections(world):
+    """Issue 14, 4: intervals (as lists), and the collection protocol a Smalltalk user
+    reaches for first. Indices run from 0 (as in Self); indexOf: answers -1 when absent."""
+    ev = world.eval
+    assert ev("1 to: 5") == (1, 2, 3, 4, 5) and ev("(1 to: 10 by: 3)") == (1, 4, 7, 10)
+    assert ev("5 to: 1") == () and ev("5 to: 1 by: -2") == (5, 3, 1)
+    assert ev("| s | s := 0. 1 to: 10 by: 2 do: [:i | s := s + i]. s") == 25
+    assert ev("| s | s := {}. 3 downTo: 1 do: [:i | s := s , {i}]. s") == (3, 2, 1)
+    assert ev("| s | s := {}. #(1 2 3) reverseDo: [:x | s := s , {x}]. s") == (3, 2, 1)
+    assert ev("#(1 2 3 4) reject: [:x | x even]") == (1, 3)
+    assert ev("#(1 2 3 4) detect: [:x | x > 2] ifNone: [nil]") == 3
+    assert ev("#(1 2) detect: [:x | x > 5] ifNone: ['none']") == "none"
+    assert ev("#(1 2 3) anySatisfy: [:x | x > 2]") is True
+    assert ev("#(1 2 3) allSatisfy: [:x | x > 2]") is False
+    assert ev("#(1 2 3) with: #(10 20 30) collect: [:a :b | a + b]") == (11, 22, 33)
+    assert ev("| s | s := {}. #(7 8) doWithIndex: [:x :i | s := s , {i}]. s") == (0, 1)
+    assert ev("#(1 2 3) allButFirst") == (2, 3) and ev("#(1 2 3) allButLast") == (1, 2)
+    assert ev("#(5 6 7 8) copyFrom: 1 to: 2") == (6, 7)
+    assert ev("#(5 6 7) indexOf: 7") == 2 and ev("#(5 6 7) indexOf: 9") == -1
+    assert ev("#(3 1 2) max") == 3 and ev("#(3 1 2) min") == 1 and ev("#(3 1 2) sum") == 6
+    assert ev("#(3 1 2) asSortedCollection") == (1, 2, 3)
+    assert ev("#(3 1 2) sort: [:a :b | a >= b]") == (3, 2, 1)
+    assert ev("#(1 2) notEmpty") is True and ev("{} sum") == 0
+
+
+def test_string_protocol(world):
+    ev = world.eval
+    assert ev("'abc' asSymbol") == "abc" and ev("' 42abc' asInteger") == 42
+    assert ev("'-7' asInteger") == -7 and ev("'x' asInteger") is None
+    assert ev("'hello' beginsWith: 'he'") is True and ev("'hello' endsWith: 'lo'") is True
+    assert ev("'a b  c' substrings") == ("a", "b", "c")
+    assert ev("'a,b;c' substrings: ',;'") == ("a", "b", "c")
+    assert ev("'one\ntwo' lines") == ("one", "two")
+    assert ev("'  x  ' trimBoth") == "x"
+    assert ev("'a-b-c' copyReplaceAll: '-' with: '+'") == "a+b+c"
+    assert ev("'hello' indexOf: 'l'") == 2 and ev("'hello' occurrencesOf: 'l'") == 2
+    assert ev("'{0} and {1}' format: {'tea'. 3}") == "tea and 3"

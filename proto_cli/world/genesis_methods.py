@@ -378,6 +378,44 @@ def to_do(self, stop, block):
     return self
 
 
+@on("number", "to:")
+def to(self, stop):
+    # an interval, as a list (0-based like every list): 1 to: 3 is {1. 2. 3}
+    return send(self, "to:by:", stop, 1)
+
+
+@on("number", "to:by:")
+def to_by(self, stop, step):
+    if type(stop) not in (int, float) or type(step) not in (int, float):
+        raise ProtoError(f"{describe(self)} to: {describe(stop)[:60]} by: "
+                         f"{describe(step)[:60]}: the arguments are not numbers")
+    if step == 0:
+        raise ProtoError(f"{describe(self)} to: {describe(stop)} by: 0: the step is zero")
+    count = int((stop - self) // step) + 1
+    if count > 10_000_000:
+        raise ProtoError(f"{describe(self)} to: {describe(stop)}: more than 10,000,000 items")
+    return tuple(self + i * step for i in range(max(0, count)))
+
+
+@on("number", "to:by:do:")
+def to_by_do(self, stop, step, block):
+    if type(stop) not in (int, float) or type(step) not in (int, float):
+        raise ProtoError(f"{describe(self)} to: {describe(stop)[:60]} by: "
+                         f"{describe(step)[:60]} do:: the arguments are not numbers")
+    if step == 0:
+        raise ProtoError(f"{describe(self)} to: {describe(stop)} by: 0 do:: the step is zero")
+    i = self
+    while (i <= stop) if step > 0 else (i >= stop):
+        send(block, "value:", i)
+        i += step
+    return self
+
+
+@on("number", "downTo:do:")
+def down_to_do(self, stop, block):
+    return send(self, "to:by:do:", stop, -1, block)
+
+
 @on("number", "timesRepeat:")
 def times_repeat(self, block):
     for _ in range(self):
@@ -464,6 +502,126 @@ def includes_substring(self, other):
 @on("string", "isEmpty")
 def string_is_empty(self):
     return not self
+
+
+@on("string", "notEmpty")
+def string_not_empty(self):
+    return len(self) > 0
+
+
+@on("string", "asSymbol")
+def string_as_symbol(self):
+    return self  # symbols are strings here
+
+
+@on("string", "asInteger")
+def string_as_integer(self):
+    # the integer the text starts with (after spaces), or nil: '42abc' asInteger is 42
+    text = self.lstrip()
+    sign = -1 if text.startswith("-") else 1
+    digits = text[1:] if text[:1] in "+-" and text[:1] else text
+    n = 0
+    while n < len(digits) and digits[n] in "0123456789":
+        n += 1
+    return sign * int(digits[:n]) if n else None
+
+
+@on("string", "beginsWith:")
+def string_begins_with(self, prefix):
+    if type(prefix) is not str:
+        raise ProtoError(f"{describe(self)[:60]} beginsWith: {describe(prefix)[:60]}: the "
+                         "argument is not a string")
+    return self.startswith(prefix)
+
+
+@on("string", "endsWith:")
+def string_ends_with(self, suffix):
+    if type(suffix) is not str:
+        raise ProtoError(f"{describe(self)[:60]} endsWith: {describe(suffix)[:60]}: the "
+                         "argument is not a string")
+    return self.endswith(suffix)
+
+
+@on("string", "substrings")
+def string_substrings(self):
+    return tuple(self.split())
+
+
+@on("string", "substrings:")
+def string_substrings_by(self, separators):
+    if type(separators) is not str:
+        raise ProtoError(f"{describe(self)[:60]} substrings: {describe(separators)[:60]}: "
+                         "the argument is not a string")
+    out, word = [], ""
+    for ch in self:
+        if ch in separators:
+            if word:
+                out.append(word)
+            word = ""
+        else:
+            word += ch
+    if word:
+        out.append(word)
+    return tuple(out)
+
+
+@on("string", "lines")
+def string_lines(self):
+    return tuple(self.replace("\r\n", "\n").replace("\r", "\n").split("\n")) if self else ()
+
+
+@on("string", "trimBoth")
+def string_trim_both(self):
+    return self.strip()
+
+
+@on("string", "copyReplaceAll:with:")
+def string_copy_replace_all(self, old, new):
+    if type(old) is not str or type(new) is not str or not old:
+        raise ProtoError(f"{describe(self)[:60]} copyReplaceAll: {describe(old)[:60]} with: "
+                         f"{describe(new)[:60]}: the arguments are strings, the first not "
+                         "empty")
+    return self.replace(old, new)
+
+
+@on("string", "indexOf:")
+def string_index_of(self, char):
+    # from 0; -1 when absent
+    if type(char) is not str:
+        raise ProtoError(f"{describe(self)[:60]} indexOf: {describe(char)[:60]}: the "
+                         "argument is not a string")
+    return self.find(char)
+
+
+@on("string", "occurrencesOf:")
+def string_occurrences_of(self, char):
+    if type(char) is not str or not char:
+        raise ProtoError(f"{describe(self)[:60]} occurrencesOf: {describe(char)[:60]}: the "
+                         "argument is not a string")
+    return self.count(char)
+
+
+@on("string", "format:")
+def string_format(self, values):
+    # '{0} and {1}' format: {'a'. 'b'}: each {n} replaced by the printString of item n
+    if type(values) not in (tuple, list):
+        raise ProtoError(f"{describe(self)[:60]} format: {describe(values)[:60]}: the "
+                         "argument is not a list")
+    out, i = [], 0
+    while i < len(self):
+        ch = self[i]
+        end = self.find("}", i)
+        if ch == "{" and end > i + 1 and self[i + 1:end].isdigit():
+            n = int(self[i + 1:end])
+            if n >= len(values):
+                raise ProtoError(f"{describe(self)[:60]} format:: no item {n} in the list")
+            item = values[n]
+            out.append(item if type(item) is str else send(item, "printString"))
+            i = end + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 # -- traits bytes -----------------------------------------------------------------
@@ -592,6 +750,153 @@ def list_inject_into(self, initial, block):
     for item in self:
         acc = send(block, "value:value:", acc, item)
     return acc
+
+
+@on("list", "notEmpty")
+def list_not_empty(self):
+    return len(self) > 0
+
+
+@on("list", "reject:")
+def list_reject(self, block):
+    return tuple(item for item in self if send(block, "value:", item) is not True)
+
+
+@on("list", "detect:ifNone:")
+def list_detect_if_none(self, block, none):
+    for item in self:
+        if send(block, "value:", item) is True:
+            return item
+    return send(none, "value")
+
+
+@on("list", "anySatisfy:")
+def list_any_satisfy(self, block):
+    return any(send(block, "value:", item) is True for item in self)
+
+
+@on("list", "allSatisfy:")
+def list_all_satisfy(self, block):
+    return all(send(block, "value:", item) is True for item in self)
+
+
+@on("list", "reverseDo:")
+def list_reverse_do(self, block):
+    for item in reversed(self):
+        send(block, "value:", item)
+    return self
+
+
+@on("list", "doWithIndex:")
+def list_do_with_index(self, block):
+    # the block gets each item and its index (from 0)
+    for index, item in enumerate(self):
+        send(block, "value:value:", item, index)
+    return self
+
+
+@on("list", "keysAndValuesDo:")
+def list_keys_and_values_do(self, block):
+    for index, item in enumerate(self):
+        send(block, "value:value:", index, item)
+    return self
+
+
+@on("list", "with:collect:")
+def list_with_collect(self, other, block):
+    if type(other) not in (tuple, list) or len(other) != len(self):
+        raise ProtoError(f"{describe(self)[:60]} with: {describe(other)[:60]} collect:: the "
+                         "argument is not a list of the same size")
+    return tuple(send(block, "value:value:", a, b) for a, b in zip(self, other, strict=True))
+
+
+@on("list", "allButFirst")
+def list_all_but_first(self):
+    return tuple(self[1:])
+
+
+@on("list", "allButLast")
+def list_all_but_last(self):
+    return tuple(self[:-1])
+
+
+@on("list", "copyFrom:to:")
+def list_copy_from_to(self, start, stop):
+    # indices from 0, both ends included
+    if type(start) is not int or type(stop) is not int:
+        raise ProtoError(f"{describe(self)[:60]} copyFrom: {describe(start)[:60]} to: "
+                         f"{describe(stop)[:60]}: indices are integers")
+    if not (0 <= start <= stop + 1 and stop < len(self)):
+        raise ProtoError(f"{describe(self)[:60]} copyFrom: {start} to: {stop}: index out of "
+                         f"bounds (0..{len(self) - 1})")
+    return tuple(self[start:stop + 1])
+
+
+@on("list", "indexOf:")
+def list_index_of(self, item):
+    # from 0; -1 when absent
+    for index, x in enumerate(self):
+        if send(x, "=", item) is True:
+            return index
+    return -1
+
+
+@on("list", "occurrencesOf:")
+def list_occurrences_of(self, item):
+    return sum(1 for x in self if send(x, "=", item) is True)
+
+
+@on("list", "max")
+def list_max(self):
+    if not self:
+        raise ProtoError(f"{describe(self)} max: the list is empty")
+    best = self[0]
+    for x in self[1:]:
+        if send(x, ">", best) is True:
+            best = x
+    return best
+
+
+@on("list", "min")
+def list_min(self):
+    if not self:
+        raise ProtoError(f"{describe(self)} min: the list is empty")
+    best = self[0]
+    for x in self[1:]:
+        if send(x, "<", best) is True:
+            best = x
+    return best
+
+
+@on("list", "sum")
+def list_sum(self):
+    if not self:
+        return 0
+    total = self[0]
+    for x in self[1:]:
+        total = send(total, "+", x)
+    return total
+
+
+@on("list", "asSortedCollection")
+def list_as_sorted(self):
+    return send(self, "sort:", None)
+
+
+@on("list", "sort:")
+def list_sort(self, block):
+    # a sorted copy (stored values are immutable); nil sorts ascending with <=
+    import functools
+
+    def before(a, b):
+        if block is None:
+            return send(a, "<=", b)
+        return send(block, "value:value:", a, b)
+
+    def compare(a, b):
+        return -1 if before(a, b) is True else 1
+
+    return tuple(sorted(self, key=functools.cmp_to_key(compare)))
 
 
 # -- traits map -------------------------------------------------------------------
