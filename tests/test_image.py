@@ -97,11 +97,11 @@ def test_cli_reports_bad_image_in_one_line(tmp_path):
 
 
 def test_map_grows_by_itself(monkeypatch, tmp_path):
-    monkeypatch.setattr(store, "MIN_MAP", 64 * 1024)
     path = str(tmp_path / "small.image")
     from proto_cli import session
 
-    session.create(path)
+    session.create(path)  # the genesis world alone is larger than the small map below
+    monkeypatch.setattr(store, "MIN_MAP", 64 * 1024)
     from .conftest import WorldHandle
 
     w = WorldHandle(path)
