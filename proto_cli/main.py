@@ -13,7 +13,10 @@ def main(argv: list[str] | None = None) -> int:
 
         parsed = try_send(argv)
         if parsed is not None:
+            from . import deep
             from .actions import send
+
+            deep.SHALLOW.append(True)
             image, receiver, words, as_json, learn = parsed
             if learn and sys.stderr.isatty():  # only people at a terminal see progress
                 from .progress import progress_display

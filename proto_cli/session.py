@@ -21,7 +21,14 @@ def image_path(option: str | None) -> str:
 
 
 def run(path: str, work, *, write: bool = True, options: dict | None = None):
-    """Run `work(world)` in one transaction: a write commits all of it or nothing."""
+    """Run `work(world)` in one transaction: a write commits all of it or nothing. On a
+    deep stack (deep.py): the transaction begins, runs and ends on that one thread."""
+    from . import deep
+
+    return deep.run(_run, path, work, write, options)
+
+
+def _run(path: str, work, write: bool, options: dict | None):
     image = Image(path, readonly=not write)
 
     def in_world(txn):

@@ -293,3 +293,21 @@ def test_string_protocol(world):
     assert ev("'a-b-c' copyReplaceAll: '-' with: '+'") == "a+b+c"
     assert ev("'hello' indexOf: 'l'") == 2 and ev("'hello' occurrencesOf: 'l'") == 2
     assert ev("'{0} and {1}' format: {'tea'. 3}") == "tea and 3"
+
+
+def test_deep_block_recursion_and_a_clear_error_past_it(cli):
+    """Issue 14, 6: a recursive block stopped at about 50 levels; Smalltalk users expect
+    thousands (commands run on a deep stack, deep.py). Past the limit: one line in
+    proto's words, not a crash."""
+    f = "| f | f := [:n | n = 0 ifTrue: [0] ifFalse: [1 + (f value: n - 1)]]. "
+    code, out, err = cli("eval", f + "f value: 10000")
+    assert code == 0 and out.strip() == "10000", err
+    code, out, err = cli("eval", "| f | f := [:n | f value: n]. f value: 1")
+    assert code == 1 and err.count("\n") == 1 and "recursion too deep" in err
+    assert "RecursionError" not in err
+
+
+def test_errors_quoting_a_huge_list_stay_short(world):
+    with pytest.raises(MessageNotUnderstood) as info:
+        world.eval("(1 to: 20000) frob")
+    assert len(str(info.value)) < 200 and "does not understand frob" in str(info.value)

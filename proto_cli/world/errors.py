@@ -40,7 +40,7 @@ class MessageNotUnderstood(ProtoError):
 
     def _text(self) -> str:
         selector = self.message.selector or "'' (an empty selector)"
-        text = f"{self.description} does not understand {selector}"
+        text = f"{_short(self.description)} does not understand {_short(selector)}"
         if self.near:
             text += f" (did you mean: {', '.join(self.near)}?)"
         return text
@@ -58,7 +58,9 @@ class MethodFailed(ProtoError):
         self.original = exc
         reason = str(exc) or type(exc).__name__
         if isinstance(exc, RecursionError):
-            reason = "recursion too deep (a method sends itself without end?)"
+            super().__init__(f"{where}: recursion too deep (a block or method that calls "
+                             "itself without end?)")
+            return
         super().__init__(f"{where} raised {type(exc).__name__}: {reason}")
 
 
@@ -68,3 +70,10 @@ class OutsideWork(BaseException):  # noqa: N818 - a control-flow signal, like Ge
     It unwinds past user code's `except Exception`; the command rolls the transaction
     back, does the work, and runs again.
     """
+
+
+def _short(text: str, limit: int = 100) -> str:
+    """A value's text in a message: a 20,000-element list is not quoted whole."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + (" ...}" if text.startswith("{") else " ...")
