@@ -10,13 +10,14 @@ ends in a clear error, never a crash. `_thread` is built in: no import cost for 
 
 from __future__ import annotations
 
+import _thread
 import sys
 
 STACK_BYTES = 1 << 30
 #: Frames allowed on that stack: measured at under 1 KiB of C stack per frame on the
 #: evaluator's paths, so this leaves the stack more than twice the room it needs.
 FRAMES = 400_000
-_DEEP: list[bool] = []
+_DEEP: set[int] = set()  # the threads running on a deep stack now
 #: Set by `send`'s fast path: one message, whose start-up is its budget, runs on the
 #: main stack (methods recurse some hundreds of levels there; `eval` goes deep).
 SHALLOW: list[bool] = []
@@ -26,21 +27,22 @@ def run(fn, *args):
     """fn(*args) on the deep stack (or here, if this is already it, if the command is a
     plain send, or where a thread with such a stack cannot be made); its answer, or
     its exception."""
-    if _DEEP or SHALLOW:
+    if SHALLOW or _thread.get_ident() in _DEEP:
         return fn(*args)
-    import _thread
 
     done = _thread.allocate_lock()
     done.acquire()
     out: list = []
 
     def body() -> None:
-        _DEEP.append(True)
+        me = _thread.get_ident()
+        _DEEP.add(me)
         try:
             out.append((True, fn(*args)))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             out.append((False, exc))
         finally:
+            _DEEP.discard(me)
             done.release()
 
     try:

@@ -16,15 +16,19 @@ def main(argv: list[str] | None = None) -> int:
             from . import deep
             from .actions import send
 
-            deep.SHALLOW.append(True)
             image, receiver, words, as_json, learn = parsed
-            if learn and sys.stderr.isatty():  # only people at a terminal see progress
-                from .progress import progress_display
+            deep.SHALLOW.append(True)
+            try:
+                if learn and sys.stderr.isatty():  # only people at a terminal see progress
+                    from .progress import progress_display
 
-                with progress_display() as progress:
-                    out = send(image, receiver, words, as_json, learn=learn, progress=progress)
-            else:
-                out = send(image, receiver, words, as_json, learn=learn)
+                    with progress_display() as progress:
+                        out = send(image, receiver, words, as_json, learn=learn,
+                                   progress=progress)
+                else:
+                    out = send(image, receiver, words, as_json, learn=learn)
+            finally:
+                deep.SHALLOW.clear()
             if sys.stdout.isatty():  # an answer's escape sequences are shown, not obeyed
                 from .terminal import visible
 

@@ -311,3 +311,53 @@ def test_errors_quoting_a_huge_list_stay_short(world):
     with pytest.raises(MessageNotUnderstood) as info:
         world.eval("(1 to: 20000) frob")
     assert len(str(info.value)) < 200 and "does not understand frob" in str(info.value)
+
+
+def test_review_findings_on_the_language(world):
+    """A Smalltalk user's review of the first language increments (issue 14)."""
+    ev = world.eval
+    assert ev("5000000000000001.0 rounded") == 5000000000000001
+    assert ev("0.49999999999999994 rounded") == 0
+    assert ev("{true} = {1}") is False and ev("{1} = {1.0}") is True
+    # <= sorts stably, as in Pharo
+    assert ev("#(#(1 $a) #(1 $b) #(1 $c)) sort: [:x :y | x first <= y first]") == (
+        (1, "a"), (1, "b"), (1, "c"))
+    for source, message in (
+            ("#(3 1 2) select: [:x | 1]", "select: the block answered 1, not a boolean"),
+            ("#(3 1 2) detect: [:x | 'yes'] ifNone: [0]", "not a boolean"),
+            ("#[255] asString", "#[255] asString: not UTF-8 text"),
+            ("2.5 timesRepeat: [3]", "the receiver is not an integer"),
+            ("(1e308 * 10) floor", "inf floor: not a finite number"),
+            ("'abc' includesSubstring: 3", "the argument is not a string"),
+            ("lobby addSlot: ((1 to: 600) inject: '' into: [:s :i | s , 'a']) value: 1",
+             "too long for a slot name")):
+        with pytest.raises(ProtoError) as info:
+            ev(source)
+        assert message in str(info.value) and "Error:" not in str(info.value), source
+
+
+def test_a_float_overflow_is_said_in_proto_words(cli):
+    code, _, err = cli("eval", "(10 raisedTo: 400) + 0.5")
+    assert code == 1 and "the number is too large for a float" in err
+    assert "OverflowError" not in err
+
+
+@pytest.mark.parametrize("source, message", [
+    ("self := 3", "cannot assign to self"),
+    ("[:nil | nil]", "nil cannot be a block parameter"),
+    ("| a a | 1", "a is declared twice"),
+    ("[:x :x | x]", "x cannot be a block parameter"),
+    ("x := ^3", "a return is a statement"),
+])
+def test_the_parser_refuses_what_smalltalk_refuses(world, source, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        world.eval(source)
+
+
+def test_every_command_in_one_process_runs_deep(cli):
+    """The deep stack is per command: a second command in the same process (the load
+    tests run many) is as deep as the first."""
+    f = "| f | f := [:n | n = 0 ifTrue: [0] ifFalse: [1 + (f value: n - 1)]]. f value: 3000"
+    for _ in range(2):
+        code, out, err = cli("eval", f)
+        assert code == 0 and out.strip() == "3000", err

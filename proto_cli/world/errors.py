@@ -61,6 +61,9 @@ class MethodFailed(ProtoError):
             super().__init__(f"{where}: recursion too deep (a block or method that calls "
                              "itself without end?)")
             return
+        if isinstance(exc, OverflowError):  # Python's floats, in the language's words
+            super().__init__(f"{where}: the number is too large for a float")
+            return
         super().__init__(f"{where} raised {type(exc).__name__}: {reason}")
 
 

@@ -147,7 +147,7 @@ def define_as(self, selector, source):
 @on("number", "+")
 def plus(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} + {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} + {describe(other)[:60]}: "
                          "the argument is not a number")
     return self + other
 
@@ -155,7 +155,7 @@ def plus(self, other):
 @on("number", "-")
 def minus(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} - {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} - {describe(other)[:60]}: "
                          "the argument is not a number")
     return self - other
 
@@ -163,7 +163,7 @@ def minus(self, other):
 @on("number", "*")
 def times(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} * {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} * {describe(other)[:60]}: "
                          "the argument is not a number")
     return self * other
 
@@ -171,9 +171,10 @@ def times(self, other):
 @on("number", "/")
 def divide(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} / {describe(other)[:60]}: the argument is not a number")
+        raise ProtoError(f"{describe(self)[:60]} / {describe(other)[:60]}:"
+                         " the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)} / 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} / 0: division by zero")
     return self / other
 
 
@@ -181,10 +182,10 @@ def divide(self, other):
 def floor_divide(self, other):
     # the quotient rounded toward negative infinity, as in Smalltalk
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} // {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} // {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)} // 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} // 0: division by zero")
     return self // other
 
 
@@ -192,10 +193,10 @@ def floor_divide(self, other):
 def modulo(self, other):
     # the remainder of //: it has the sign of the argument, as in Smalltalk
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} \\\\ {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} \\\\ {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)} \\\\ 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} \\\\ 0: division by zero")
     return self % other
 
 
@@ -203,10 +204,10 @@ def modulo(self, other):
 def remainder(self, other):
     # the remainder of quo: (truncated toward zero): it has the receiver's sign
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} rem: {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} rem: {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)} rem: 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} rem: 0: division by zero")
     return self - other * send(self, "quo:", other)
 
 
@@ -214,20 +215,24 @@ def remainder(self, other):
 def quotient(self, other):
     # the quotient truncated toward zero
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} quo: {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} quo: {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)} quo: 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} quo: 0: division by zero")
     if type(self) is int and type(other) is int:
         q = abs(self) // abs(other)
         return q if (self < 0) == (other < 0) else -q
-    return float(int(self / other))
+    q = self / other
+    if q != q or q in (float("inf"), float("-inf")):
+        raise ProtoError(f"{describe(self)[:60]} quo: {describe(other)[:60]}: not a finite "
+                         "number")
+    return int(q)
 
 
 @on("number", "<")
 def less(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} < {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} < {describe(other)[:60]}: "
                          "the argument is not a number")
     return self < other
 
@@ -235,7 +240,7 @@ def less(self, other):
 @on("number", ">")
 def greater(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} > {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} > {describe(other)[:60]}: "
                          "the argument is not a number")
     return self > other
 
@@ -243,7 +248,7 @@ def greater(self, other):
 @on("number", "<=")
 def less_equal(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} <= {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} <= {describe(other)[:60]}: "
                          "the argument is not a number")
     return self <= other
 
@@ -251,7 +256,7 @@ def less_equal(self, other):
 @on("number", ">=")
 def greater_equal(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} >= {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} >= {describe(other)[:60]}: "
                          "the argument is not a number")
     return self >= other
 
@@ -264,7 +269,7 @@ def number_equal(self, other):
 @on("number", "max:")
 def maximum(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} max: {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} max: {describe(other)[:60]}: "
                          "the argument is not a number")
     return max(self, other)
 
@@ -272,7 +277,7 @@ def maximum(self, other):
 @on("number", "min:")
 def minimum(self, other):
     if type(other) not in (int, float):
-        raise ProtoError(f"{describe(self)} min: {describe(other)[:60]}: "
+        raise ProtoError(f"{describe(self)[:60]} min: {describe(other)[:60]}: "
                          "the argument is not a number")
     return min(self, other)
 
@@ -280,7 +285,7 @@ def minimum(self, other):
 @on("number", "between:and:")
 def between_and(self, low, high):
     if type(low) not in (int, float) or type(high) not in (int, float):
-        raise ProtoError(f"{describe(self)} between: {describe(low)[:60]} and: "
+        raise ProtoError(f"{describe(self)[:60]} between: {describe(low)[:60]} and: "
                          f"{describe(high)[:60]}: the arguments are not numbers")
     return low <= self <= high
 
@@ -303,20 +308,21 @@ def squared(self):
 @on("number", "sqrt")
 def square_root(self):
     if self < 0:
-        raise ProtoError(f"{describe(self)} sqrt: no real square root of a negative number")
+        raise ProtoError(f"{describe(self)[:60]} sqrt: no real square root of a negative number")
     return self**0.5
 
 
 @on("number", "raisedTo:")
 def raised_to(self, power):
     if type(power) not in (int, float):
-        raise ProtoError(f"{describe(self)} raisedTo: {describe(power)[:60]}: the argument is "
+        raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}: the argument is "
                          "not a number")
     if self == 0 and power < 0:
-        raise ProtoError(f"{describe(self)} raisedTo: {describe(power)}: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}:"
+                         " division by zero")
     result = self**power
     if type(result) is complex:
-        raise ProtoError(f"{describe(self)} raisedTo: {describe(power)}: no real result")
+        raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}: no real result")
     return result
 
 
@@ -324,7 +330,7 @@ def raised_to(self, power):
 def as_integer(self):
     # truncated toward zero, as in Smalltalk
     if self != self or self in (float("inf"), float("-inf")):
-        raise ProtoError(f"{describe(self)} asInteger: not a finite number")
+        raise ProtoError(f"{describe(self)[:60]} asInteger: not a finite number")
     return int(self)
 
 
@@ -339,18 +345,26 @@ def rounded(self):
     if type(self) is int:
         return self
     if self != self or self in (float("inf"), float("-inf")):
-        raise ProtoError(f"{describe(self)} rounded: not a finite number")
-    whole = int(abs(self) + 0.5)
+        raise ProtoError(f"{describe(self)[:60]} rounded: not a finite number")
+    import math
+
+    whole = math.floor(abs(self))
+    if abs(self) - whole >= 0.5:
+        whole += 1
     return whole if self >= 0 else -whole
 
 
 @on("number", "floor")
 def floor(self):
+    if self != self or self in (float("inf"), float("-inf")):
+        raise ProtoError(f"{describe(self)} floor: not a finite number")
     return int(self // 1)
 
 
 @on("number", "ceiling")
 def ceiling(self):
+    if self != self or self in (float("inf"), float("-inf")):
+        raise ProtoError(f"{describe(self)} ceiling: not a finite number")
     return -int(-self // 1)
 
 
@@ -371,6 +385,9 @@ def odd(self):
 
 @on("number", "to:do:")
 def to_do(self, stop, block):
+    if type(stop) not in (int, float):
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} do:: the argument "
+                         "is not a number")
     i = self
     while i <= stop:
         send(block, "value:", i)
@@ -387,23 +404,25 @@ def to(self, stop):
 @on("number", "to:by:")
 def to_by(self, stop, step):
     if type(stop) not in (int, float) or type(step) not in (int, float):
-        raise ProtoError(f"{describe(self)} to: {describe(stop)[:60]} by: "
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: "
                          f"{describe(step)[:60]}: the arguments are not numbers")
     if step == 0:
-        raise ProtoError(f"{describe(self)} to: {describe(stop)} by: 0: the step is zero")
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: 0: the step is zero")
     count = int((stop - self) // step) + 1
     if count > 10_000_000:
-        raise ProtoError(f"{describe(self)} to: {describe(stop)}: more than 10,000,000 items")
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]}:"
+                         " more than 10,000,000 items")
     return tuple(self + i * step for i in range(max(0, count)))
 
 
 @on("number", "to:by:do:")
 def to_by_do(self, stop, step, block):
     if type(stop) not in (int, float) or type(step) not in (int, float):
-        raise ProtoError(f"{describe(self)} to: {describe(stop)[:60]} by: "
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: "
                          f"{describe(step)[:60]} do:: the arguments are not numbers")
     if step == 0:
-        raise ProtoError(f"{describe(self)} to: {describe(stop)} by: 0 do:: the step is zero")
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: 0 do::"
+                         " the step is zero")
     i = self
     while (i <= stop) if step > 0 else (i >= stop):
         send(block, "value:", i)
@@ -418,6 +437,8 @@ def down_to_do(self, stop, block):
 
 @on("number", "timesRepeat:")
 def times_repeat(self, block):
+    if type(self) is not int:
+        raise ProtoError(f"{describe(self)[:60]} timesRepeat:: the receiver is not an integer")
     for _ in range(self):
         send(block, "value")
     return self
@@ -496,6 +517,9 @@ def string_reversed(self):
 
 @on("string", "includesSubstring:")
 def includes_substring(self, other):
+    if type(other) is not str:
+        raise ProtoError(f"{describe(self)[:60]} includesSubstring: {describe(other)[:60]}: "
+                         "the argument is not a string")
     return other in self
 
 
@@ -523,6 +547,8 @@ def string_as_integer(self):
     n = 0
     while n < len(digits) and digits[n] in "0123456789":
         n += 1
+    if n > 4000:
+        raise ProtoError(f"{describe(self)[:60]} asInteger: more than 4000 digits")
     return sign * int(digits[:n]) if n else None
 
 
@@ -611,10 +637,10 @@ def string_format(self, values):
     while i < len(self):
         ch = self[i]
         end = self.find("}", i)
-        if ch == "{" and end > i + 1 and self[i + 1:end].isdigit():
+        if ch == "{" and end > i + 1 and all(c in "0123456789" for c in self[i + 1:end]):
             n = int(self[i + 1:end])
             if n >= len(values):
-                raise ProtoError(f"{describe(self)[:60]} format:: no item {n} in the list")
+                raise ProtoError(f"{describe(self)[:60]} format: no item {n} in the list")
             item = values[n]
             out.append(item if type(item) is str else send(item, "printString"))
             i = end + 1
@@ -653,7 +679,10 @@ def bytes_concat(self, other):
 
 @on("bytes", "asString")
 def bytes_as_string(self):
-    return self.decode("utf-8")
+    try:
+        return self.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtoError(f"{describe(self)[:60]} asString: not UTF-8 text") from None
 
 
 @on("bytes", "hex")
@@ -701,14 +730,14 @@ def list_with(self, item):
 @on("list", "first")
 def list_first(self):
     if not self:
-        raise ProtoError(f"{describe(self)} first: the list is empty")
+        raise ProtoError(f"{describe(self)[:60]} first: the list is empty")
     return self[0]
 
 
 @on("list", "last")
 def list_last(self):
     if not self:
-        raise ProtoError(f"{describe(self)} last: the list is empty")
+        raise ProtoError(f"{describe(self)[:60]} last: the list is empty")
     return self[-1]
 
 
@@ -741,7 +770,14 @@ def list_collect(self, block):
 
 @on("list", "select:")
 def list_select(self, block):
-    return tuple(item for item in self if send(block, "value:", item) is True)
+    out = []
+    for item in self:
+        answer = send(block, "value:", item)
+        if type(answer) is not bool:
+            raise ProtoError(f"select: the block answered {describe(answer)[:60]}, not a boolean")
+        if answer:
+            out.append(item)
+    return tuple(out)
 
 
 @on("list", "inject:into:")
@@ -752,6 +788,14 @@ def list_inject_into(self, initial, block):
     return acc
 
 
+@on("list", "=")
+def list_equal(self, other):
+    # item by item, each by its own =: {true} is not {1}, {1} = {1.0} as 1 = 1.0
+    if type(other) not in (tuple, list) or len(other) != len(self):
+        return False
+    return all(send(a, "=", b) is True for a, b in zip(self, other, strict=True))
+
+
 @on("list", "notEmpty")
 def list_not_empty(self):
     return len(self) > 0
@@ -759,25 +803,49 @@ def list_not_empty(self):
 
 @on("list", "reject:")
 def list_reject(self, block):
-    return tuple(item for item in self if send(block, "value:", item) is not True)
+    out = []
+    for item in self:
+        answer = send(block, "value:", item)
+        if type(answer) is not bool:
+            raise ProtoError(f"reject: the block answered {describe(answer)[:60]}, not a boolean")
+        if not answer:
+            out.append(item)
+    return tuple(out)
 
 
 @on("list", "detect:ifNone:")
 def list_detect_if_none(self, block, none):
     for item in self:
-        if send(block, "value:", item) is True:
+        answer = send(block, "value:", item)
+        if type(answer) is not bool:
+            raise ProtoError(f"detect: the block answered {describe(answer)[:60]}, not a boolean")
+        if answer:
             return item
     return send(none, "value")
 
 
 @on("list", "anySatisfy:")
 def list_any_satisfy(self, block):
-    return any(send(block, "value:", item) is True for item in self)
+    for item in self:
+        answer = send(block, "value:", item)
+        if type(answer) is not bool:
+            raise ProtoError(f"anySatisfy: the block answered {describe(answer)[:60]}, not a "
+                             "boolean")
+        if answer:
+            return True
+    return False
 
 
 @on("list", "allSatisfy:")
 def list_all_satisfy(self, block):
-    return all(send(block, "value:", item) is True for item in self)
+    for item in self:
+        answer = send(block, "value:", item)
+        if type(answer) is not bool:
+            raise ProtoError(f"allSatisfy: the block answered {describe(answer)[:60]}, not a "
+                             "boolean")
+        if not answer:
+            return False
+    return True
 
 
 @on("list", "reverseDo:")
@@ -849,7 +917,7 @@ def list_occurrences_of(self, item):
 @on("list", "max")
 def list_max(self):
     if not self:
-        raise ProtoError(f"{describe(self)} max: the list is empty")
+        raise ProtoError(f"{describe(self)[:60]} max: the list is empty")
     best = self[0]
     for x in self[1:]:
         if send(x, ">", best) is True:
@@ -860,7 +928,7 @@ def list_max(self):
 @on("list", "min")
 def list_min(self):
     if not self:
-        raise ProtoError(f"{describe(self)} min: the list is empty")
+        raise ProtoError(f"{describe(self)[:60]} min: the list is empty")
     best = self[0]
     for x in self[1:]:
         if send(x, "<", best) is True:
@@ -885,18 +953,32 @@ def list_as_sorted(self):
 
 @on("list", "sort:")
 def list_sort(self, block):
-    # a sorted copy (stored values are immutable); nil sorts ascending with <=
-    import functools
-
+    # a sorted copy (stored values are immutable), by a merge sort that keeps the left
+    # item when the block says it comes first: stable for <= (as in Pharo)
     def before(a, b):
-        if block is None:
-            return send(a, "<=", b)
-        return send(block, "value:value:", a, b)
+        answer = send(a, "<=", b) if block is None else send(block, "value:value:", a, b)
+        if type(answer) is not bool:
+            raise ProtoError(f"sort: the block answered {describe(answer)[:60]}, not a boolean")
+        return answer
 
-    def compare(a, b):
-        return -1 if before(a, b) is True else 1
-
-    return tuple(sorted(self, key=functools.cmp_to_key(compare)))
+    items = list(self)
+    width = 1
+    while width < len(items):
+        merged = []
+        for start in range(0, len(items), 2 * width):
+            left, right = items[start:start + width], items[start + width:start + 2 * width]
+            i = j = 0
+            while i < len(left) and j < len(right):
+                if before(left[i], right[j]):
+                    merged.append(left[i])
+                    i += 1
+                else:
+                    merged.append(right[j])
+                    j += 1
+            merged += left[i:] + right[j:]
+        items = merged
+        width *= 2
+    return tuple(items)
 
 
 # -- traits map -------------------------------------------------------------------
@@ -1072,7 +1154,8 @@ def block_while_true(self, body):
     while True:
         condition = send(self, "value")
         if condition is not True and condition is not False:
-            raise ProtoError(f"whileTrue: condition answered {describe(condition)}, not a boolean")
+            raise ProtoError(f"whileTrue:"
+                             f" condition answered {describe(condition)[:60]}, not a boolean")
         if not condition:
             return None
         send(body, "value")
@@ -1083,7 +1166,8 @@ def block_while_false(self, body):
     while True:
         condition = send(self, "value")
         if condition is not True and condition is not False:
-            raise ProtoError(f"whileFalse: condition answered {describe(condition)}, not a boolean")
+            raise ProtoError(f"whileFalse:"
+                             f" condition answered {describe(condition)[:60]}, not a boolean")
         if condition:
             return None
         send(body, "value")

@@ -304,6 +304,8 @@ class Parser:
             name = self.next()
             if name[1] in LITERAL_NAMES or name[1] == "self":
                 raise ProtoSyntaxError(f"cannot declare {name[1]}", self.src, name[2] + 1)
+            if name[1] in names:
+                raise ProtoSyntaxError(f"{name[1]} is declared twice", self.src, name[2] + 1)
             names.append(name[1])
         bar = self.peek()
         if bar[0] != BINARY or bar[1] != "|":
@@ -331,8 +333,10 @@ class Parser:
             return node
         if tok[0] == IDENT and self.toks[self.pos + 1][0] == ASSIGN:
             self.pos += 2
-            if tok[1] in LITERAL_NAMES:
+            if tok[1] in LITERAL_NAMES or tok[1] == "self":
                 raise ProtoSyntaxError(f"cannot assign to {tok[1]}", self.src, tok[2] + 1)
+            if self.peek()[0] == CARET:
+                raise self.fail("expected an expression (a return is a statement)")
             self.nest(tok)
             node = Assign(tok[1], self.statement(), tok[2] + 1)
             self.depth -= 1
@@ -457,7 +461,11 @@ class Parser:
         params: list[str] = []
         while self.peek()[0] == COLON:
             self.next()
-            params.append(self.expect(IDENT, "a block parameter name after ':'")[1])
+            name = self.expect(IDENT, "a block parameter name after ':'")
+            if name[1] in LITERAL_NAMES or name[1] == "self" or name[1] in params:
+                raise ProtoSyntaxError(f"{name[1]} cannot be a block parameter here",
+                                       self.src, name[2] + 1)
+            params.append(name[1])
         if params:
             bar = self.peek()
             if bar[0] == BINARY and bar[1] == "|":

@@ -262,7 +262,13 @@ def _ref_of(value: object) -> int | None:
     return value.oid if type(value) is ProtoObject else None
 
 
+MAX_NAME_BYTES = 400  # LMDB keys hold 511 bytes: the object id and the name
+
+
 def check_slot_name(name: str, kind: str) -> None:
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise UsageError(f"{name[:40]!r}... is too long for a slot name (at most "
+                         f"{MAX_NAME_BYTES} bytes)")
     if kind == METHOD:
         if not is_valid_selector(name):
             raise UsageError(f"{name!r} is not a valid selector")
