@@ -328,6 +328,9 @@ def test_review_findings_on_the_language(world):
             ("#[255] asString", "#[255] asString: not UTF-8 text"),
             ("2.5 timesRepeat: [3]", "the receiver is not an integer"),
             ("(1e308 * 10) floor", "inf floor: not a finite number"),
+            ("3 perform: 3", "perform: 3: a selector is a string"),
+            ("3 respondsTo: 3", "a selector is a string"),
+            ("lobby clone addSlot: 3 value: 1", "a slot name is a string"),
             ("'abc' includesSubstring: 3", "the argument is not a string"),
             ("lobby addSlot: ((1 to: 600) inject: '' into: [:s :i | s , 'a']) value: 1",
              "too long for a slot name")):

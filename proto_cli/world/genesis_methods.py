@@ -84,21 +84,31 @@ def as_string(self):
 
 @on("object", "respondsTo:")
 def responds_to(self, selector):
+    if type(selector) is not str:
+        raise ProtoError(f"respondsTo: {describe(selector)[:60]}: a selector is a string")
     return reflect(self).responds_to(selector)
 
 
 @on("object", "perform:")
 def perform(self, selector):
+    if type(selector) is not str:
+        raise ProtoError(f"perform: {describe(selector)[:60]}: a selector is a string")
     return send(self, selector)
 
 
 @on("object", "perform:with:")
 def perform_with(self, selector, argument):
+    if type(selector) is not str:
+        raise ProtoError(f"perform: {describe(selector)[:60]} with:: a selector is a string")
     return send(self, selector, argument)
 
 
 @on("object", "perform:withArguments:")
 def perform_with_arguments(self, selector, arguments):
+    if type(selector) is not str or type(arguments) not in (tuple, list):
+        raise ProtoError(f"perform: {describe(selector)[:60]} withArguments: "
+                         f"{describe(arguments)[:60]}: a selector is a string, the arguments "
+                         "a list")
     return send(self, selector, *arguments)
 
 
@@ -120,6 +130,8 @@ def copy(self):
 
 @on("clonable", "addSlot:value:")
 def add_slot_value(self, name, value):
+    if type(name) is not str:
+        raise ProtoError(f"addSlot: {describe(name)[:60]} value:: a slot name is a string")
     return reflect(self).add_slot(name, value)
 
 
