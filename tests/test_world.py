@@ -364,3 +364,9 @@ def test_every_command_in_one_process_runs_deep(cli):
     for _ in range(2):
         code, out, err = cli("eval", f)
         assert code == 0 and out.strip() == "3000", err
+
+
+def test_big_integers_print_in_decimal(world):
+    text = world.eval("(2 raisedTo: 14001) printString")
+    assert text.isdigit() and len(text) == 4215 and text.startswith("5259800734")
+    assert "120,413 digits" in world.eval("(2 raisedTo: 400000) printString")

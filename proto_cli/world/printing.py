@@ -24,9 +24,7 @@ def describe(value: object, name_of=None, depth: int = 0) -> str:
     if t is int:
         if value.bit_length() <= 14000:
             return str(value)
-        from image_format.literals import int_text  # rare: past ~4300 decimal digits
-
-        return int_text(value)
+        return _big_decimal(value)  # rare: past ~4300 decimal digits
     if t is float:
         return repr(value)
     if t is str:
@@ -51,3 +49,23 @@ def describe(value: object, name_of=None, depth: int = 0) -> str:
     if callable(getattr(value, "proto_print", None)):
         return value.proto_print()
     return f"a foreign {type(value).__name__}"
+
+
+MAX_PRINTED_BITS = 350_000  # about 105,000 decimal digits; converting more is quadratic
+
+
+def _big_decimal(value: int) -> str:
+    """Decimal, as a Smalltalk prints any integer (Python refuses past 4,300 digits by
+    default, and hex is no answer), up to about 105,000 digits; past that, its size."""
+    import sys
+
+    bits = value.bit_length()
+    if bits > MAX_PRINTED_BITS:
+        digits = int(bits * 0.30103) + 1
+        return f"{'-' if value < 0 else ''}<an integer of about {digits:,} digits>"
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return str(value)
+    finally:
+        sys.set_int_max_str_digits(limit)
