@@ -198,7 +198,13 @@ def floor_divide(self, other):
                          "the argument is not a number")
     if other == 0:
         raise ProtoError(f"{describe(self)[:60]} // 0: division by zero")
-    return self // other
+    q = self // other
+    if type(q) is float:  # an integer, as in Smalltalk (7.5 // 2 is 3)
+        if q != q or q in (float("inf"), float("-inf")):
+            raise ProtoError(f"{describe(self)[:60]} // {describe(other)[:60]}: not a finite "
+                             "number")
+        return int(q)
+    return q
 
 
 @on("number", "\\\\")
@@ -489,6 +495,30 @@ def string_less(self, other):
         raise ProtoError(f"{describe(self)[:60]} < {describe(other)[:60]}: the argument is not "
                          "a string")
     return self < other
+
+
+@on("string", ">")
+def string_greater(self, other):
+    if type(other) is not str:
+        raise ProtoError(f"{describe(self)[:60]} > {describe(other)[:60]}: the argument is not "
+                         "a string")
+    return self > other
+
+
+@on("string", "<=")
+def string_less_equal(self, other):
+    if type(other) is not str:
+        raise ProtoError(f"{describe(self)[:60]} <= {describe(other)[:60]}: the argument is "
+                         "not a string")
+    return self <= other
+
+
+@on("string", ">=")
+def string_greater_equal(self, other):
+    if type(other) is not str:
+        raise ProtoError(f"{describe(self)[:60]} >= {describe(other)[:60]}: the argument is "
+                         "not a string")
+    return self >= other
 
 
 @on("string", "asUppercase")

@@ -26,7 +26,7 @@ def describe(value: object, name_of=None, depth: int = 0) -> str:
             return str(value)
         return _big_decimal(value)  # rare: past ~4300 decimal digits
     if t is float:
-        return repr(value)
+        return _float_text(value)
     if t is str:
         return quote(value)
     if t is bytes:
@@ -69,3 +69,19 @@ def _big_decimal(value: int) -> str:
         return str(value)
     finally:
         sys.set_int_max_str_digits(limit)
+
+
+def _float_text(value: float) -> str:
+    """As Pharo prints a Float: `1.0e100`, `1.0e-5`, `Float infinity`, `Float nan`
+    (Python's `1e+100`, `inf` and `nan` are not the language's)."""
+    if value != value:
+        return "Float nan"
+    if value in (float("inf"), float("-inf")):
+        return "Float infinity" if value > 0 else "Float infinity negated"
+    text = repr(value)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return f"{mantissa}e{int(exponent)}"
