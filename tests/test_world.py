@@ -381,3 +381,23 @@ def test_floats_print_and_divide_as_in_pharo(world):
     assert ev("7.5 // 2") == 3 and type(ev("7.5 // 2")) is int
     assert ev("'b' > 'a'") is True and ev("#('b' 'a' 'c') max") == "c"
     assert ev("#('b' 'a') asSortedCollection") == ("a", "b")
+
+
+def test_number_and_nil_protocol(world):
+    ev = world.eval
+    assert ev("0 sin") == 0.0 and ev("0 cos") == 1.0 and ev("1 exp") > 2.718
+    assert ev("100 log: 10") == 2.0 and ev("1 ln") == 0.0
+    assert ev("-3.7 truncated") == -3 and ev("-3 sign") == -1 and ev("0 sign") == 0
+    assert ev("5 factorial") == 120 and ev("12 gcd: 18") == 6 and ev("4 lcm: 6") == 12
+    assert ev("97 isPrime") is True and ev("91 isPrime") is False
+    assert ev("12 bitAnd: 10") == 8 and ev("12 bitOr: 3") == 15 and ev("5 bitXor: 1") == 4
+    assert ev("1 bitShift: 4") == 16 and ev("16 >> 2") == 4 and ev("1 << 3") == 8
+    assert ev("17 roundTo: 5") == 15 and ev("255 printString: 16") == "FF"
+    assert ev("7 printPaddedWith: $0 to: 3") == "007"
+    assert ev("nil ifNil: [1] ifNotNil: [:x | x]") == 1
+    assert ev("3 ifNil: [1] ifNotNil: [:x | x + 1]") == 4
+    assert ev("3 ifNotNil: [:x | x * 2]") == 6 and ev("nil ifNotNil: [:x | x]") is None
+    assert ev("3 isNumber") is True and ev("'a' isString") is True and ev("3 isInteger")
+    for source in ("-1 ln", "3.5 factorial", "1.5 bitAnd: 1", "10 log: 1"):
+        with pytest.raises(ProtoError):
+            ev(source)

@@ -77,6 +77,41 @@ def if_nil(self, block):
     return self
 
 
+@on("object", "ifNotNil:")
+def if_not_nil(self, block):
+    return send(block, "value:", self) if send(block, "numArgs") == 1 else send(block, "value")
+
+
+@on("object", "ifNil:ifNotNil:")
+def if_nil_if_not_nil(self, nil_block, block):
+    return send(self, "ifNotNil:", block)
+
+
+@on("object", "ifNotNil:ifNil:")
+def if_not_nil_if_nil(self, block, nil_block):
+    return send(self, "ifNotNil:", block)
+
+
+@on("object", "isNumber")
+def is_number(self):
+    return type(self) in (int, float)
+
+
+@on("object", "isString")
+def is_string(self):
+    return type(self) is str
+
+
+@on("object", "isInteger")
+def is_integer(self):
+    return type(self) is int
+
+
+@on("object", "isFloat")
+def is_float(self):
+    return type(self) is float
+
+
 @on("object", "asString")
 def as_string(self):
     return send(self, "printString")
@@ -411,6 +446,209 @@ def to_do(self, stop, block):
         send(block, "value:", i)
         i += 1
     return self
+
+
+@on("number", "sin")
+def sine(self):
+    import math
+
+    return math.sin(self)
+
+
+@on("number", "cos")
+def cosine(self):
+    import math
+
+    return math.cos(self)
+
+
+@on("number", "tan")
+def tangent(self):
+    import math
+
+    return math.tan(self)
+
+
+@on("number", "arcTan")
+def arc_tangent(self):
+    import math
+
+    return math.atan(self)
+
+
+@on("number", "exp")
+def exponential(self):
+    import math
+
+    try:
+        return math.exp(self)
+    except OverflowError:
+        raise ProtoError(f"{describe(self)[:60]} exp: too large for a float") from None
+
+
+@on("number", "ln")
+def natural_log(self):
+    import math
+
+    if self <= 0:
+        raise ProtoError(f"{describe(self)[:60]} ln: defined for positive numbers only")
+    return math.log(self)
+
+
+@on("number", "log:")
+def log_base(self, base):
+    import math
+
+    if type(base) not in (int, float) or base <= 0 or base == 1 or self <= 0:
+        raise ProtoError(f"{describe(self)[:60]} log: {describe(base)[:60]}: defined for "
+                         "positive numbers and a positive base other than 1")
+    return math.log(self, base)
+
+
+@on("number", "truncated")
+def truncated(self):
+    if self != self or self in (float("inf"), float("-inf")):
+        raise ProtoError(f"{describe(self)} truncated: not a finite number")
+    return int(self)
+
+
+@on("number", "sign")
+def sign(self):
+    return (self > 0) - (self < 0)
+
+
+@on("number", "negative")
+def negative(self):
+    return self < 0
+
+
+@on("number", "positive")
+def positive(self):
+    return self >= 0
+
+
+@on("number", "factorial")
+def factorial(self):
+    import math
+
+    if type(self) is not int or self < 0 or self > 20000:
+        raise ProtoError(f"{describe(self)[:60]} factorial: defined for integers from 0 to "
+                         "20000 here")
+    return math.factorial(self)
+
+
+@on("number", "gcd:")
+def gcd(self, other):
+    import math
+
+    if type(self) is not int or type(other) is not int:
+        raise ProtoError(f"{describe(self)[:60]} gcd: {describe(other)[:60]}: integers only")
+    return math.gcd(self, other)
+
+
+@on("number", "lcm:")
+def lcm(self, other):
+    import math
+
+    if type(self) is not int or type(other) is not int:
+        raise ProtoError(f"{describe(self)[:60]} lcm: {describe(other)[:60]}: integers only")
+    return math.lcm(self, other)
+
+
+@on("number", "isPrime")
+def is_prime(self):
+    if type(self) is not int:
+        return False
+    if self < 2:
+        return False
+    if self < 4:
+        return True
+    if self % 2 == 0 or self % 3 == 0:
+        return False
+    if self.bit_length() > 64:
+        raise ProtoError(f"{describe(self)[:60]} isPrime: larger than 64 bits")
+    i = 5
+    while i * i <= self:
+        if self % i == 0 or self % (i + 2) == 0:
+            return False
+        i += 6
+    return True
+
+
+@on("number", "bitAnd:")
+def bit_and(self, other):
+    if type(self) is not int or type(other) is not int:
+        raise ProtoError(f"{describe(self)[:60]} bitAnd: {describe(other)[:60]}: integers only")
+    return self & other
+
+
+@on("number", "bitOr:")
+def bit_or(self, other):
+    if type(self) is not int or type(other) is not int:
+        raise ProtoError(f"{describe(self)[:60]} bitOr: {describe(other)[:60]}: integers only")
+    return self | other
+
+
+@on("number", "bitXor:")
+def bit_xor(self, other):
+    if type(self) is not int or type(other) is not int:
+        raise ProtoError(f"{describe(self)[:60]} bitXor: {describe(other)[:60]}: integers only")
+    return self ^ other
+
+
+@on("number", "bitShift:")
+def bit_shift(self, count):
+    # left for a positive count, right for a negative one
+    if type(self) is not int or type(count) is not int or count > 1_000_000:
+        raise ProtoError(f"{describe(self)[:60]} bitShift: {describe(count)[:60]}: integers "
+                         "only, shifting left at most 1000000 bits")
+    return self << count if count >= 0 else self >> -count
+
+
+@on("number", "<<")
+def shift_left(self, count):
+    return send(self, "bitShift:", count)
+
+
+@on("number", ">>")
+def shift_right(self, count):
+    if type(count) is not int:
+        raise ProtoError(f"{describe(self)[:60]} >> {describe(count)[:60]}: integers only")
+    return send(self, "bitShift:", -count)
+
+
+@on("number", "roundTo:")
+def round_to(self, quantum):
+    # the multiple of quantum nearest to the receiver, halves away from zero
+    if type(quantum) not in (int, float) or quantum == 0:
+        raise ProtoError(f"{describe(self)[:60]} roundTo: {describe(quantum)[:60]}: a "
+                         "number other than 0")
+    return send(send(self, "/", quantum), "rounded") * quantum
+
+
+@on("number", "printString:")
+def print_string_radix(self, radix):
+    # the integer in base radix (2 to 36), as Pharo's printString: 16 is '1F'
+    if type(self) is not int or type(radix) is not int or not 2 <= radix <= 36:
+        raise ProtoError(f"{describe(self)[:60]} printString: {describe(radix)[:60]}: an "
+                         "integer in a base from 2 to 36")
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    n, out = abs(self), ""
+    while True:
+        n, d = divmod(n, radix)
+        out = digits[d] + out
+        if n == 0:
+            break
+    return ("-" if self < 0 else "") + out
+
+
+@on("number", "printPaddedWith:to:")
+def print_padded(self, pad, width):
+    if type(pad) is not str or len(pad) != 1 or type(width) is not int:
+        raise ProtoError(f"{describe(self)[:60]} printPaddedWith: {describe(pad)[:60]} to: "
+                         f"{describe(width)[:60]}: a character and an integer")
+    text = send(self, "printString")
+    return pad * max(0, width - len(text)) + text
 
 
 @on("number", "to:")
@@ -1073,6 +1311,21 @@ def nil_not_nil(self):
 @on("nil", "ifNil:")
 def nil_if_nil(self, block):
     return send(block, "value")
+
+
+@on("nil", "ifNotNil:")
+def nil_if_not_nil(self, block):
+    return None
+
+
+@on("nil", "ifNil:ifNotNil:")
+def nil_if_nil_if_not_nil(self, nil_block, block):
+    return send(nil_block, "value")
+
+
+@on("nil", "ifNotNil:ifNil:")
+def nil_if_not_nil_if_nil(self, block, nil_block):
+    return send(nil_block, "value")
 
 
 @on("true", "ifTrue:ifFalse:")
