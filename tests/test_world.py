@@ -401,3 +401,18 @@ def test_number_and_nil_protocol(world):
     for source in ("-1 ln", "3.5 factorial", "1.5 bitAnd: 1", "10 log: 1"):
         with pytest.raises(ProtoError):
             ev(source)
+
+
+def test_strings_are_collections_of_characters(world):
+    ev = world.eval
+    assert ev("'abc' first") == "a" and ev("'abc' last") == "c"
+    assert ev("'abc' collect: [:c | c asUppercase]") == "ABC"
+    assert ev("'abc' collect: [:c | c size]") == (1, 1, 1)
+    assert ev("'a1b2' select: [:c | c asInteger notNil]") == "12"
+    assert ev("'a1b2' reject: [:c | c asInteger notNil]") == "ab"
+    assert ev("'hello' includes: $l") is True and ev("'hello' copyFrom: 1 to: 3") == "ell"
+    assert ev("'abc' inject: '' into: [:acc :c | c , acc]") == "cba"
+    assert ev("| n | n := 0. 'abc' do: [:c | n := n + 1]. n") == 3
+    assert ev("'abc' asArray") == ("a", "b", "c")
+    with pytest.raises(ProtoError, match="the string is empty"):
+        ev("'' first")

@@ -808,6 +808,119 @@ def string_is_empty(self):
     return not self
 
 
+@on("string", "asArray")
+def string_as_array(self):
+    # its characters, each a one-character string
+    return tuple(self)
+
+
+@on("string", "do:")
+def string_do(self, block):
+    for ch in self:
+        send(block, "value:", ch)
+    return self
+
+
+@on("string", "reverseDo:")
+def string_reverse_do(self, block):
+    for ch in reversed(self):
+        send(block, "value:", ch)
+    return self
+
+
+@on("string", "first")
+def string_first(self):
+    if not self:
+        raise ProtoError("'' first: the string is empty")
+    return self[0]
+
+
+@on("string", "last")
+def string_last(self):
+    if not self:
+        raise ProtoError("'' last: the string is empty")
+    return self[-1]
+
+
+@on("string", "includes:")
+def string_includes(self, char):
+    return type(char) is str and len(char) == 1 and char in self
+
+
+@on("string", "collect:")
+def string_collect(self, block):
+    # a string when every answer is a character, as in Pharo; else a list
+    out = [send(block, "value:", ch) for ch in self]
+    if all(type(x) is str and len(x) == 1 for x in out):
+        return "".join(out)
+    return tuple(out)
+
+
+@on("string", "select:")
+def string_select(self, block):
+    out = []
+    for ch in self:
+        answer = send(block, "value:", ch)
+        if type(answer) is not bool:
+            raise ProtoError(f"select: the block answered {describe(answer)[:60]}, not a boolean")
+        if answer:
+            out.append(ch)
+    return "".join(out)
+
+
+@on("string", "reject:")
+def string_reject(self, block):
+    out = []
+    for ch in self:
+        answer = send(block, "value:", ch)
+        if type(answer) is not bool:
+            raise ProtoError(f"reject: the block answered {describe(answer)[:60]}, not a boolean")
+        if not answer:
+            out.append(ch)
+    return "".join(out)
+
+
+@on("string", "detect:ifNone:")
+def string_detect_if_none(self, block, none):
+    for ch in self:
+        answer = send(block, "value:", ch)
+        if type(answer) is not bool:
+            raise ProtoError(f"detect: the block answered {describe(answer)[:60]}, not a boolean")
+        if answer:
+            return ch
+    return send(none, "value")
+
+
+@on("string", "inject:into:")
+def string_inject_into(self, initial, block):
+    acc = initial
+    for ch in self:
+        acc = send(block, "value:value:", acc, ch)
+    return acc
+
+
+@on("string", "copyFrom:to:")
+def string_copy_from_to(self, start, stop):
+    # indices from 0, both ends included
+    if type(start) is not int or type(stop) is not int:
+        raise ProtoError(f"{describe(self)[:60]} copyFrom: {describe(start)[:60]} to: "
+                         f"{describe(stop)[:60]}: indices are integers")
+    if not (0 <= start <= stop + 1 and stop < len(self)):
+        raise ProtoError(f"{describe(self)[:60]} copyFrom: {start} to: {stop}: index out of "
+                         f"bounds (0..{len(self) - 1})")
+    return self[start:stop + 1]
+
+
+@on("string", "allButFirst")
+def string_all_but_first(self):
+    return self[1:]
+
+
+@on("string", "allButLast")
+def string_all_but_last(self):
+    return self[:-1]
+
+
 @on("string", "notEmpty")
 def string_not_empty(self):
     return len(self) > 0
