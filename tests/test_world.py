@@ -416,3 +416,13 @@ def test_strings_are_collections_of_characters(world):
     assert ev("'abc' asArray") == ("a", "b", "c")
     with pytest.raises(ProtoError, match="the string is empty"):
         ev("'' first")
+
+
+def test_numbers_are_read_the_languages_way(world):
+    """Python's int()/float() accept 'nan', 'inf', '٣' and '4_2'; the language does not."""
+    ev = world.eval
+    for text in ("nan", "inf", "Infinity", "٣", " 4_2 ", "3.", "1e", "--1"):
+        assert ev(f"'{text}' asNumber") is None, text
+    assert ev("' 42 ' asNumber") == 42 and ev("'-2.5e3' asNumber") == -2500.0
+    with pytest.raises(UsageError, match="unexpected character"):
+        ev("٣ + ١")

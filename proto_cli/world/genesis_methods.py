@@ -781,13 +781,28 @@ def string_as_string(self):
 
 @on("string", "asNumber")
 def as_number(self):
-    try:
-        return int(self)
-    except ValueError:
-        try:
-            return float(self)
-        except ValueError:
-            return None
+    # a number as the language writes one (ASCII digits, a sign, a fraction, an
+    # exponent), around spaces; else nil ('nan', '٣' and '4_2' are no numbers here)
+    text = self.strip()
+    body = text[1:] if text[:1] in ("-", "+") else text
+    mantissa, e, exponent = body.lower().partition("e")
+    whole, dot, fraction = mantissa.partition(".")
+
+    def digits(part):
+        return part != "" and all(c in "0123456789" for c in part)
+
+    if not digits(whole) or (dot and not digits(fraction)):
+        return None
+    if e and not digits(exponent[1:] if exponent[:1] in "+-" else exponent):
+        return None
+    if len(whole) > 4000 or len(text) > 4100:
+        raise ProtoError(f"{describe(self)[:60]} asNumber: more than 4000 digits")
+    if dot or e:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise ProtoError(f"{describe(self)[:60]} asNumber: too large for a float")
+        return value
+    return int(text)
 
 
 @on("string", "reversed")

@@ -122,7 +122,7 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
                 raise ProtoSyntaxError("unterminated comment", src, start + 1)
             i = end + 1
             continue
-        if ch.isdigit() or (ch == "-" and i + 1 < n and src[i + 1].isdigit() and _neg_ok(out)):
+        if _digit(ch) or (ch == "-" and i + 1 < n and _digit(src[i + 1]) and _neg_ok(out)):
             value, i = _number(src, i)
             out.append((NUM, value, start))
         elif ch.isalpha() or ch == "_":
@@ -180,7 +180,7 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
         elif ch in BINARY_CHARS:
             i += 1
             while i < n and src[i] in BINARY_CHARS and not (
-                src[i] == "-" and i + 1 < n and src[i + 1].isdigit()
+                src[i] == "-" and i + 1 < n and _digit(src[i + 1])
             ):
                 i += 1
             out.append((BINARY, src[start:i], start))
@@ -188,6 +188,11 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
             raise ProtoSyntaxError(f"unexpected character {ch!r}", src, start + 1)
     out.append((EOF, None, n))
     return out
+
+
+def _digit(ch: str) -> bool:
+    """0-9 only: `str.isdigit` also says yes to '٣' and '²', which are no digits here."""
+    return "0" <= ch <= "9"
 
 
 def _neg_ok(tokens: list) -> bool:
@@ -201,22 +206,22 @@ def _number(src: str, i: int) -> tuple[object, int]:
     start, n = i, len(src)
     if src[i] == "-":
         i += 1
-    while i < n and (src[i].isdigit() or src[i] == "_"):
+    while i < n and (_digit(src[i]) or src[i] == "_"):
         i += 1
     is_float = False
-    if i + 1 < n and src[i] == "." and src[i + 1].isdigit():
+    if i + 1 < n and src[i] == "." and _digit(src[i + 1]):
         is_float = True
         i += 1
-        while i < n and src[i].isdigit():
+        while i < n and _digit(src[i]):
             i += 1
     if i < n and src[i] in "eE":
         j = i + 1
         if j < n and src[j] in "+-":
             j += 1
-        if j < n and src[j].isdigit():
+        if j < n and _digit(src[j]):
             is_float = True
             i = j
-            while i < n and src[i].isdigit():
+            while i < n and _digit(src[i]):
                 i += 1
     text = src[start:i]
     if i < n and (src[i].isalpha() or src[i] == "_"):
