@@ -122,3 +122,11 @@ def test_send_start_up_imports_only_what_it_needs(image_path):
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.splitlines()[-1] == "0 []", r.stdout + r.stderr
+
+
+def test_an_expression_starting_with_a_minus_is_no_option(proto):
+    """click read `-1 min: 3` as options (-1, -m..., -i 'n: 3')."""
+    for args in (["eval", "-1 min: 3"], ["eval", "--json", "-1 min: 3"]):
+        r = proto(*args)
+        assert r.returncode == 0 and "-1" in r.stdout, r.stderr
+    assert proto("eval", "-3 abs").stdout.strip() == "3"

@@ -426,3 +426,15 @@ def test_numbers_are_read_the_languages_way(world):
     assert ev("' 42 ' asNumber") == 42 and ev("'-2.5e3' asNumber") == -2500.0
     with pytest.raises(UsageError, match="unexpected character"):
         ev("٣ + ١")
+
+
+def test_lines_index_of_and_float_intervals(world):
+    ev = world.eval
+    assert ev("'a\nb\n' lines") == ("a", "b") and ev("'a\r\nb' lines") == ("a", "b")
+    assert ev("'' lines") == ()
+    with pytest.raises(ProtoError, match="not a character"):
+        ev("'abc' indexOf: 'bc'")
+    n = ev("| n | n := 0. 0 to: 1 by: 0.1 do: [:x | n := n + 1]. n")
+    assert ev("(0 to: 1 by: 0.1) size") == n
+    with pytest.raises(ProtoError, match="not finite"):
+        ev("1 to: (1e308 * 10)")

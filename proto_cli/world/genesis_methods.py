@@ -663,12 +663,22 @@ def to_by(self, stop, step):
         raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: "
                          f"{describe(step)[:60]}: the arguments are not numbers")
     if step == 0:
-        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: 0: the step is zero")
-    count = int((stop - self) // step) + 1
-    if count > 10_000_000:
-        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]}:"
-                         " more than 10,000,000 items")
-    return tuple(self + i * step for i in range(max(0, count)))
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: 0: the step "
+                         "is zero")
+    for x in (self, stop, step):
+        if x != x or x in (float("inf"), float("-inf")):
+            raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: "
+                             f"{describe(step)[:60]}: not finite numbers")
+    if (stop - self) / step > 10_000_000:
+        raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]}: more than "
+                         "10,000,000 items")
+    # the values to:by:do: visits, added up the same way: `0 to: 1 by: 0.1` has as many
+    # items as `0 to: 1 by: 0.1 do:` runs
+    out, i = [], self
+    while (i <= stop) if step > 0 else (i >= stop):
+        out.append(i)
+        i += step
+    return tuple(out)
 
 
 @on("number", "to:by:do:")
@@ -1001,7 +1011,11 @@ def string_substrings_by(self, separators):
 
 @on("string", "lines")
 def string_lines(self):
-    return tuple(self.replace("\r\n", "\n").replace("\r", "\n").split("\n")) if self else ()
+    # lines end at CR, LF or CRLF; a final line end starts no empty line (as in Pharo)
+    text = self.replace("\r\n", "\n").replace("\r", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    return tuple(text.split("\n")) if self else ()
 
 
 @on("string", "trimBoth")
@@ -1021,9 +1035,9 @@ def string_copy_replace_all(self, old, new):
 @on("string", "indexOf:")
 def string_index_of(self, char):
     # from 0; -1 when absent
-    if type(char) is not str:
+    if type(char) is not str or len(char) != 1:
         raise ProtoError(f"{describe(self)[:60]} indexOf: {describe(char)[:60]}: the "
-                         "argument is not a string")
+                         "argument is not a character")
     return self.find(char)
 
 
