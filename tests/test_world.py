@@ -438,3 +438,8 @@ def test_lines_index_of_and_float_intervals(world):
     assert ev("(0 to: 1 by: 0.1) size") == n
     with pytest.raises(ProtoError, match="not finite"):
         ev("1 to: (1e308 * 10)")
+
+
+def test_a_deeply_nested_answer_is_said_so(cli):
+    code, _, err = cli("eval", "| a | a := {}. 1 to: 100 do: [:i | a := {a}]. a")
+    assert code == 1 and "nests more than 64" in err and "foreign" not in err

@@ -18,6 +18,7 @@ PLAIN = frozenset({type(None), bool, int, float, str, bytes, ProtoObject, Messag
 _CONTAINERS = (tuple, list)
 _MAPPINGS = (dict, MappingProxyType)
 MAX_DEPTH = 64
+NESTED = "nesting deeper than 64"
 
 
 def foreign_in(value: object, depth: int = 0) -> str | None:
@@ -30,7 +31,7 @@ def foreign_in(value: object, depth: int = 0) -> str | None:
     if t in PLAIN:
         return None
     if depth > MAX_DEPTH:
-        return "nesting deeper than 64"
+        return NESTED
     if t in _CONTAINERS:
         for item in value:
             found = foreign_in(item, depth + 1)
@@ -53,6 +54,9 @@ def checked_answer(value: object) -> object:
     if type(value) in PLAIN:
         return value
     foreign = foreign_in(value)
+    if foreign == NESTED:
+        raise ProtoError(f"the answer nests more than {MAX_DEPTH} lists or maps deep; it "
+                         "cannot be shown or stored")
     if foreign is not None:
         raise ProtoError(f"a method answered a foreign Python object ({foreign}); a method "
                          "must answer a proto value")
