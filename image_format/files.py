@@ -53,17 +53,18 @@ def sweep(folder: str, stem: str = "") -> None:
         if not name.startswith(stem):
             continue
         _, sep, pid = name.removesuffix("-lock").rpartition(".tmp-")
-        if sep and pid.isdigit() and not _alive(int(pid)):
+        if sep and pid.isdigit() and not alive(int(pid)):
             unlink(os.path.join(folder, name))
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """True unless no process `pid` exists (a process we may not signal lives)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except (PermissionError, OverflowError):
+        return True  # OverflowError: not a pid at all; leave the name alone
     return True
 
 

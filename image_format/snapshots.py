@@ -129,25 +129,19 @@ def restore(image_path: str, name: str) -> dict:
         image = Image(image_path) if os.path.exists(image_path) else None
     except ImageError:
         image = None  # a damaged image is what a restore is for: no lock to take
-    writer = held = None
     try:
-        if image is not None:
-            held = image.exclusive()  # no proto writer runs while we swap, by any name
-            held.__enter__()
-            writer = image.env.begin(write=True)
-        shutil.copyfile(source, tmp)
-        _fsync(tmp)
-        os.replace(tmp, image_path)
-        _fsync_dir(os.path.dirname(os.path.abspath(image_path)))
+        with contextlib.ExitStack() as hold:
+            if image is not None:
+                hold.callback(image.close)
+                hold.enter_context(image.exclusive())  # no proto writer, by any name
+                hold.callback(image.env.begin(write=True).abort)  # nor an LMDB one
+            shutil.copyfile(source, tmp)
+            _fsync(tmp)
+            os.replace(tmp, image_path)
+            _fsync_dir(os.path.dirname(os.path.abspath(image_path)))
     except OSError as exc:
         raise ImageError(f"cannot restore snapshot {name}: {exc.strerror or exc}") from None
     finally:
-        if writer is not None:
-            writer.abort()
-        if held is not None:
-            held.__exit__()
-        if image is not None:
-            image.close()
         unlink(tmp)
     return {"name": name, "image": shown}
 

@@ -6,7 +6,7 @@ import sys
 
 from image_format.codec import MappingProxyType
 
-from .terminal import visible  # noqa: F401 - the renderers' import
+from .terminal import visible
 from .world.message import Message
 from .world.objects import ProtoObject
 

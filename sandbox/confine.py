@@ -58,13 +58,14 @@ def call(fn, args: tuple, seconds: float | None = None, reads: tuple[str, ...] =
          ) -> object:
     """fn(*args) in a confined child; its answer, or its exception. `reads`: files the
     call may open besides the system's libraries and Python's own (its library)."""
-    from .guard import GuardUnavailable, allow_program
+    from .guard import supported
 
     seconds = call_seconds() if seconds is None else seconds
-    try:
-        allow_program((3,))  # this machine has a filter
-    except GuardUnavailable as exc:
-        raise ConfinementUnavailable(str(exc)) from None
+    if not supported():
+        import platform
+
+        raise ConfinementUnavailable(f"no system-call guard for {platform.machine()} "
+                                     "(x86_64 and aarch64 only)")
     _ready()
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -96,6 +97,7 @@ def _ready() -> None:
     from . import landlock
 
     landlock.abi()
+    landlock.readable()
     _libc()
 
 

@@ -161,16 +161,8 @@ def program(machine: str | None = None, pid: int | None = None,
             write_fds: tuple[int, ...] = (1, 2)) -> list[tuple[int, int, int, int]]:
     """The filter as (code, jt, jf, k) instructions for ``machine`` (default: this one),
     letting ``pid`` (default: this process) signal itself and ``write_fds`` be written."""
-    machine = machine or platform.machine()
-    if machine not in ARCHES:
-        raise GuardUnavailable(f"no system-call guard for {machine} (x86_64 and aarch64 only)")
-    arch, nrs = ARCHES[machine]
+    machine, nrs, code = _prelude(machine, ARCHES)
     pid = os.getpid() if pid is None else pid
-    # Assembled with labels (forward jumps only, as BPF requires), then resolved.
-    code: list[tuple] = [(_LD_W_ABS, 0, 0, _ARCH), (_JEQ, 0, "kill", arch),
-                         (_LD_W_ABS, 0, 0, _NR)]
-    if machine == "x86_64":
-        code.append((_JGE, "kill", 0, X32_BIT))
     code += [(_JEQ, "kill", 0, nrs[n]) for group in KILLED.values() for n in group if n in nrs]
     code += [(_JEQ, "enosys", 0, nrs[n]) for n in ENOSYS_CALLS]
     code += [(_JEQ, "clone", 0, nrs["clone"]), (_JEQ, "socket", 0, nrs["socket"])]
@@ -196,6 +188,26 @@ def program(machine: str | None = None, pid: int | None = None,
         ("kill",), (_RET, 0, 0, RET_KILL_PROCESS),
     ]
     return resolve(code)
+
+
+def supported(machine: str | None = None) -> bool:
+    """Whether the filters exist for this machine's architecture."""
+    return (machine or platform.machine()) in ARCHES
+
+
+def _prelude(machine: str | None, arches: dict) -> tuple[str, dict[str, int], list[tuple]]:
+    """(machine, its system-call numbers, the first instructions): a foreign ABI (another
+    architecture, x86_64's x32) is killed before any number is looked at. Assembled with
+    labels (forward jumps only, as BPF requires), then resolved."""
+    machine = machine or platform.machine()
+    if machine not in arches:
+        raise GuardUnavailable(f"no system-call guard for {machine} (x86_64 and aarch64 only)")
+    arch, nrs = arches[machine]
+    code: list[tuple] = [(_LD_W_ABS, 0, 0, _ARCH), (_JEQ, 0, "kill", arch),
+                         (_LD_W_ABS, 0, 0, _NR)]
+    if machine == "x86_64":
+        code.append((_JGE, "kill", 0, X32_BIT))
+    return machine, nrs, code
 
 
 def resolve(code: list[tuple]) -> list[tuple[int, int, int, int]]:
@@ -342,15 +354,8 @@ def allow_program(write_fds: tuple[int, ...] = (1, 2), pid: int | None = None,
                   machine: str | None = None) -> list[tuple[int, int, int, int]]:
     """The allow-list as (code, jt, jf, k) instructions: stdout, stderr and `write_fds`
     may be written, `pid` (default: this process) signalled."""
-    machine = machine or platform.machine()
-    if machine not in ALLOW_ARCHES:
-        raise GuardUnavailable(f"no system-call guard for {machine} (x86_64 and aarch64 only)")
-    arch, nrs = ALLOW_ARCHES[machine]
+    machine, nrs, code = _prelude(machine, ALLOW_ARCHES)
     pid = os.getpid() if pid is None else pid
-    code: list[tuple] = [(_LD_W_ABS, 0, 0, _ARCH), (_JEQ, 0, "kill", arch),
-                         (_LD_W_ABS, 0, 0, _NR)]
-    if machine == "x86_64":
-        code.append((_JGE, "kill", 0, X32_BIT))
     code += [(_JEQ, "allow", 0, nrs[n]) for n in ALLOWED if n in nrs]
     # As in the deny-list: glibc falls back from these only on ENOSYS (EPERM would end
     # posix_spawn before the deny-list's clone check could kill it).

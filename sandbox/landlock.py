@@ -48,11 +48,17 @@ def abi() -> int:
     return _ABI[0]
 
 
+_READABLE: list[list[str]] = []
+
+
 def readable() -> list[str]:
-    """The folders a confined call may read: the system's and Python's."""
-    python = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    python |= {p for p in sys.path if p and os.path.isdir(p)}
-    return sorted(set(SYSTEM) | python)
+    """The folders a confined call may read: the system's and Python's. Found once per
+    process (a forked child inherits the list instead of looking again)."""
+    if not _READABLE:
+        python = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+        python |= {p for p in sys.path if p and os.path.isdir(p)}
+        _READABLE.append(sorted(set(SYSTEM) | python))
+    return _READABLE[0]
 
 
 def restrict_reads(extra: tuple[str, ...] = ()) -> bool:

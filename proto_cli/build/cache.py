@@ -17,6 +17,7 @@ import shutil
 import time
 
 from ..atomic import write_whole
+from ..learn.modelfile import file_sha256
 from ..world.errors import UsageError
 
 
@@ -48,7 +49,7 @@ def lookup(key: str) -> str | None:
     try:
         with open(_entry_path(path), encoding="utf-8") as f:
             expected = json.load(f).get("sha256")
-        if not isinstance(expected, str) or _file_sha256(path) != expected:
+        if not isinstance(expected, str) or file_sha256(path) != expected:
             raise ValueError("changed")
     except (OSError, ValueError, AttributeError, RecursionError):
         _drop(path)
@@ -67,7 +68,7 @@ def store(key: str, image) -> str:
         if os.path.exists(tmp):
             os.unlink(tmp)
         image.env.copy(tmp, compact=True)
-        entry = {"key": key, "sha256": _file_sha256(tmp)}
+        entry = {"key": key, "sha256": file_sha256(tmp)}
 
         def fill(out: str) -> None:
             with open(out, "w", encoding="utf-8") as f:
@@ -85,14 +86,6 @@ def store(key: str, image) -> str:
 
 def _entry_path(step: str) -> str:
     return step[: -len(".image")] + ".json"
-
-
-def _file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _drop(step: str) -> None:

@@ -21,6 +21,8 @@ import shutil
 import stat
 import tempfile
 
+from image_format.files import alive
+
 PREFIX = "proto-build-"
 
 
@@ -37,17 +39,6 @@ def owner(name: str) -> int | None:
     if not sep or not rest or not pid.isdigit() or pid.startswith("0"):
         return None
     return int(pid)
-
-
-def alive(pid: int) -> bool:
-    """True unless no process ``pid`` exists (a process we may not signal lives)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True  # OverflowError: not a pid at all; leave the name alone
-    return True
 
 
 def sweep(folder: str | None = None) -> list[str]:

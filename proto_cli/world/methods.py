@@ -160,7 +160,6 @@ def confined_method(world, holder, selector: str, source: str, where: str, meta)
         except ConfinedError as exc:
             raise ProtoError(f"{where} (learned, run confined): {exc}") from None
 
-    call.proto_confined = True
     return call
 
 
