@@ -251,7 +251,7 @@ NUMBER_WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", 
 def relevance(selector_words: list[str], name: str, doc: str, spelled: bool = True) -> float:
     """The share of the selector's words that the function's name parts or its documented
     line say too (`tangent` in "arc tangent function"; `two` as 2), and with `spelled`,
-    words its name spells run together (`isupper`)."""
+    words its name spells run together (`islower`)."""
     if not selector_words:
         return 0.0
     tokens = {_token(t) for t in _tokens(doc)} | {_token(t) for t in _tokens(
@@ -267,7 +267,7 @@ def relevance(selector_words: list[str], name: str, doc: str, spelled: bool = Tr
 
 def _spelled_together(part: str, selector_words: list[str]) -> set[str]:
     """The selector's words a name part spells run together, each whole or by a start of
-    three letters or more (`isupper`: is, upper(case)); none unless all of it is spelled."""
+    three letters or more (`islower`: is, lower(case)); none unless all of it is spelled."""
     covers: list[set[str] | None] = [set()] + [None] * len(part)
     for end in range(1, len(part) + 1):
         for start in range(end):

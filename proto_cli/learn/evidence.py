@@ -62,7 +62,7 @@ def matches(got: object, want: object, rel: float, predicate: bool = False) -> b
             return False
     if isinstance(want, str):
         if type(got) is int and len(want) == 1 and 0 <= got < 0x110000:
-            return chr(got) == want  # C answers a character as its code: tolower -> 97
+            return chr(got) == want  # C answers a character as its code: 97 for "a"
         if isinstance(got, bytes):
             return got.hex() == want.lower() or got == want.encode("utf-8", "replace")
         return got == want
@@ -96,9 +96,9 @@ class Support:
 # C says some things differently from Python; an oracle written in Python says them
 # Python's way. A binding's answers are read the C way before they are compared:
 AS_IS = "as is"
-ZERO_IS_YES = "zero is yes"  # strcmp, fnmatch, memcmp: 0 means equal / matched
+ZERO_IS_YES = "zero is yes"  # memcmp, wcscmp, regexec: 0 means equal / matched
 SIGN = "sign"  # a three-way comparison: any negative, zero or any positive
-SUFFIX = "suffix of argument "  # strstr, strchr: a pointer into the argument, or NULL
+SUFFIX = "suffix of argument "  # strchr, memchr: a pointer into the argument, or NULL
 NO_READING = object()  # an answer that says nothing in a reading
 
 
@@ -151,8 +151,9 @@ class Case:
         self.yes_no = yes_no
         self.relevance = relevance or [0.0] * len(labels)
         #: The same, without the words a name spells run together: a rival must say more
-        #: in plain words (`isdigit` spells "is digit", but `isxdigit` cannot spell "hex":
-        #: the spelling may defend the chosen function, never block it).
+        #: in plain words (a rival's name may spell two of three words where the chosen
+        #: one abbreviates the third in a way no spelling finds): the spelling may defend
+        #: the chosen function, never block it.
         self.rival_relevance = rival_relevance or self.relevance
         #: (inputs, answer) pairs the model was shown earlier in this learn: a stated
         #: value equal to one of them may be a copy, not knowledge, and is no evidence.

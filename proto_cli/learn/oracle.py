@@ -105,7 +105,7 @@ def unbytes(v):
     return bytes.fromhex(v["$bytes"]) if isinstance(v, dict) else v
 
 class Namespace(types.SimpleNamespace):
-    """A module's public names; one misspelt only in case (`errorString`) is found too,
+    """A module's public names; one misspelt only in case (`Sqrt`) is found too,
     where no other name differs from it only in case."""
 
     def __getattr__(self, name):

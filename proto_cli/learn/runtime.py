@@ -46,7 +46,7 @@ def data(value: object) -> bytes:
 def cbuf(ffi, ctype: str, value: object, nullable: bool = False):
     """A NUL-terminated copy of a string or bytes argument, typed as `ctype` points to;
     NULL for nil only where the binding was learned (and verified) with nil there
-    (`check_version(NULL)`): elsewhere a function may not survive NULL (strlen)."""
+    (`check_version(NULL)`): elsewhere a function may not survive NULL (a length function)."""
     if value is None and nullable:
         return ffi.NULL
     raw = data(value)

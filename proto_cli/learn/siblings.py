@@ -3,7 +3,7 @@
 The wrong installs this guards against are rarely random: a complementary,
 inverse or hyperbolic sibling (`atan` for `tan`), a twin with the same signature
 (`isalnum` for `isalpha`, `SHA256` for `SHA224`), the same function with its
-arguments swapped (`strstr(needle, haystack)`), or another candidate that also
+arguments swapped (`strchr(c, s)`), or another candidate that also
 fits. Each becomes a Binding with the proposal's own argument sources where its
 signature allows, so evidence.py can run them all on the same inputs.
 """
@@ -39,7 +39,7 @@ class Binding:
 
     @property
     def label(self) -> str:
-        """`strstr(arg2, arg1)`: the function and where its parameters come from."""
+        """`memchr(arg2, arg1, len(arg2))`: the function and where its parameters come from."""
         args = ", ".join(str(a) for a in self.proposal.args)
         return f"{self.proto.name}({args})"
 
@@ -84,7 +84,7 @@ def siblings(need: Need, primary: Binding, pool: list[Prototype], defined: dict[
 
 def reorderings(proto: Prototype, args: list, need: Need) -> list[list]:
     """The argument sources with the message's arguments moved among the parameters
-    that can take them (`find: 'll' in: 'hello'` as strstr(arg1, arg2) or (arg2, arg1))."""
+    that can take them (`locate: 'b' in: 'abc'` as f(arg1, arg2) or f(arg2, arg1))."""
     slots = [i for i, a in enumerate(args) if isinstance(a, str) and a.startswith("arg")]
     if len(slots) < 2 or len(slots) > 4:
         return []
