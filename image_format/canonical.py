@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 
 from . import layout as L
 from . import literals
-from .codec import Ref, decode, decode_prefix, encode
+from .codec import MappingProxyType, Ref, decode, decode_prefix, encode
 from .errors import DecodeError, ImageError
 
 MAGIC = f"proto-image {L.FORMAT_VERSION}"
@@ -323,10 +323,14 @@ def refs_in(value: object) -> list[int]:
     """The object ids a decoded value refers to, at any depth."""
     if isinstance(value, Ref):
         return [value.oid]
-    if isinstance(value, tuple):
+    t = type(value)
+    if t is tuple or t is list:
         return [oid for item in value for oid in refs_in(item)]
-    if hasattr(value, "items"):
+    if t is MappingProxyType or t is dict:
         return [oid for k, v in value.items() for oid in refs_in(k) + refs_in(v)]
+    if t.__module__ == "image_format.values":  # a set's elements, a block's captured values
+        inner = value.elements if t.__name__ == "ProtoSet" else value.captured
+        return refs_in(inner)
     return []
 
 

@@ -11,9 +11,11 @@ Tags:
     s str   (varint length, UTF-8)       b bytes (varint length, raw)
     l list  (varint count, values)       m map (varint count, key/value pairs)
     r ref   (varint object id)
-    D dill  (varint length, pickled bytes) -- reserved for values the safe
-            encoding cannot express; decode() returns it as an opaque Pickled
-            wrapper and never loads it.
+    q fraction (zigzag varint numerator, varint denominator > 1, in lowest terms)
+    S set   (varint count, values; the order they were added)
+    k block (a string: its source text; a map: the values it captured)
+    D pickled (varint length, bytes) -- carried for images that hold one; decode()
+            returns it as an opaque Pickled wrapper and never loads it.
 
 Lists decode to tuples and maps to read-only mappings: values in slots are
 immutable, so a change to a slot is always an explicit slot write.
@@ -60,7 +62,7 @@ class Ref:
 
 
 class Pickled:
-    """An opaque, never-loaded dill payload (the marked escape hatch)."""
+    """An opaque, never-loaded pickled payload: carried for an image that holds one."""
 
     __slots__ = ("data",)
 
@@ -149,12 +151,43 @@ def _encode(value: object, out: bytearray, depth: int, ref_of) -> None:
         for key, item in value.items():
             _encode(key, out, depth + 1, ref_of)
             _encode(item, out, depth + 1, ref_of)
+    elif t.__module__ in _LATE_MODULES:
+        _encode_late(value, out, depth, ref_of)
     else:
         oid = ref_of(value) if ref_of is not None else None
         if oid is None:
             raise EncodeError(f"a {type(value).__name__} cannot be stored in an image")
         out += b"r"
         _varint(oid, out)
+
+
+# Fractions, sets and blocks (values.py) are imported only once one is met: `fractions`
+# alone costs a `proto send` more start-up than the rest of the codec.
+_LATE_MODULES = frozenset({"fractions", "image_format.values"})
+
+
+def _encode_late(value: object, out: bytearray, depth: int, ref_of) -> None:
+    from fractions import Fraction
+
+    from .values import ProtoSet, StoredBlock
+
+    t = type(value)
+    if t is Fraction:
+        out += b"q"
+        n = value.numerator
+        _varint((n << 1) if n >= 0 else ((-n << 1) - 1), out)
+        _varint(value.denominator, out)
+    elif t is ProtoSet:
+        out += b"S"
+        _varint(len(value), out)
+        for item in value:
+            _encode(item, out, depth + 1, ref_of)
+    elif t is StoredBlock:
+        out += b"k"
+        _encode(value.source, out, depth + 1, ref_of)
+        _encode(value.captured, out, depth + 1, ref_of)
+    else:
+        raise EncodeError(f"a {t.__name__} cannot be stored in an image")
 
 
 def encode(value: object, ref_of=None) -> bytes:
@@ -264,7 +297,42 @@ class _Reader:
                 except TypeError as exc:
                     raise DecodeError("unhashable map key") from exc
             return MappingProxyType(out)
+        if tag in (0x71, 0x53, 0x6B):  # q S k
+            return self.late(tag, depth)
         raise DecodeError(f"unknown value tag {tag:#04x}")
+
+    def late(self, tag: int, depth: int) -> object:
+        from fractions import Fraction
+
+        from .values import ProtoSet, StoredBlock
+
+        if tag == 0x71:  # q
+            n = self.varint()
+            d = self.varint()
+            if d < 2:
+                raise DecodeError("a fraction's denominator is 2 or more")
+            value = Fraction((n >> 1) if not n & 1 else -((n + 1) >> 1), d)
+            if value.denominator != d:
+                raise DecodeError("a fraction not in lowest terms")
+            return value
+        if tag == 0x53:  # S
+            count = self.varint()
+            if count > len(self.buf) - self.pos:
+                raise DecodeError("set longer than its record")
+            items = [self.value(depth + 1) for _ in range(count)]
+            try:
+                value = ProtoSet(items, frozen=True)
+            except TypeError as exc:
+                raise DecodeError("unhashable set element") from exc
+            if len(value) != count:
+                raise DecodeError("a set holding one value twice")
+            return value
+        source = self.value(depth + 1)
+        captured = self.value(depth + 1)
+        if type(source) is not str or type(captured) is not MappingProxyType \
+                or any(type(k) is not str for k in captured):
+            raise DecodeError("a block is its source text and a map of captured names")
+        return StoredBlock(source, captured)
 
 
 def decode(data: bytes, ref=None, start: int = 0) -> object:

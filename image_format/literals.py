@@ -5,7 +5,8 @@
     0x1f...  -0x1f...   (an int too long for decimal: more than 14000 bits)
     [1, "a", @12]       (list)      {"k": 1, 2: [3]}  (map, stored order kept)
     @12                 (a reference to object 12)
-    pickled x"80..."    (an opaque dill record: carried, never loaded)
+    fraction(-32/15)    set[1, "a"]     block("[:n | n + k]", {"k": 1})
+    pickled x"80..."    (an opaque pickled record: carried, never loaded)
 
 Writing then reading gives the same value, and the same value is always
 written the same way, so an export is canonical and a git diff is clean.
@@ -66,6 +67,29 @@ def _write(value: object, out: list[str]) -> None:
             out.append(": ")
             _write(item, out)
         out.append("}")
+    elif t.__module__ in ("fractions", "image_format.values"):
+        _write_late(value, out)
+    else:
+        raise LiteralError(f"a {t.__name__} has no literal form")
+
+
+def _write_late(value: object, out: list[str]) -> None:
+    from fractions import Fraction
+
+    from .values import ProtoSet, StoredBlock
+
+    t = type(value)
+    if t is Fraction:
+        out.append(f"fraction({int_text(value.numerator)}/{int_text(value.denominator)})")
+    elif t is ProtoSet:
+        out.append("set")
+        _write(value.elements, out)
+    elif t is StoredBlock:
+        out.append("block(")
+        _write(value.source, out)
+        out.append(", ")
+        _write(value.captured, out)
+        out.append(")")
     else:
         raise LiteralError(f"a {t.__name__} has no literal form")
 
@@ -159,6 +183,8 @@ def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
     if text.startswith('pickled x"', pos):
         data, end = read_prefix(text, pos + len("pickled "), depth + 1)
         return Pickled(data), end
+    if text.startswith(("fraction(", "set[", "block("), pos):
+        return _read_late(text, pos, depth)
     if text.startswith("float(", pos):
         end = text.find(")", pos)
         word = text[pos + 6:end] if end >= 0 else ""
@@ -166,6 +192,41 @@ def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
             raise LiteralError(f"float({_excerpt(word)}) is not a value")
         return float(word), end + 1
     return _read_number(text, pos)
+
+
+def _read_late(text: str, pos: int, depth: int) -> tuple[object, int]:
+    from fractions import Fraction
+
+    from .values import ProtoSet, StoredBlock
+
+    if text.startswith("set[", pos):
+        items, end = read_prefix(text, pos + 3, depth + 1)
+        try:
+            value = ProtoSet(items, frozen=True)
+        except TypeError:
+            raise LiteralError("a set element must be a plain value") from None
+        if len(value) != len(items):
+            raise LiteralError("a set holds a value twice")
+        return value, end
+    if text.startswith("block(", pos):
+        source, end = read_prefix(text, pos + 6, depth + 1)
+        end = _expect(text, end, ",")
+        captured, end = read_prefix(text, end, depth + 1)
+        end = _expect(text, end, ")")
+        if type(source) is not str or type(captured) is not MappingProxyType \
+                or any(type(k) is not str for k in captured):
+            raise LiteralError('a block is block("source", {"name": value, ...})')
+        return StoredBlock(source, captured), end
+    numerator, end = _read_number(text, _skip(text, pos + 9))
+    end = _expect(text, end, "/")
+    denominator, end = _read_number(text, _skip(text, end))
+    end = _expect(text, end, ")")
+    if type(numerator) is not int or type(denominator) is not int or denominator < 2:
+        raise LiteralError("a fraction is fraction(INTEGER/INTEGER), the second 2 or more")
+    value = Fraction(numerator, denominator)
+    if value.denominator != denominator:
+        raise LiteralError("a fraction is written in lowest terms")
+    return value, end
 
 
 def _read_string(text: str, pos: int) -> tuple[str, int]:

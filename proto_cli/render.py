@@ -50,6 +50,16 @@ def to_json(value: object, name_of=None, depth: int = 0) -> object:
                          for k, v in value.items()]}
     if t is Message:
         return {"$message": value.selector}
+    if t.__name__ == "Fraction" and t.__module__ == "fractions":
+        return {"$fraction": [value.numerator, value.denominator]}
+    if t.__module__ == "image_format.values":
+        if t.__name__ == "ProtoSet":
+            return {"$set": [to_json(v, name_of, depth + 1) for v in value]}
+        if t.__name__ == "StoredBlock":
+            return {"$block": value.source, "captured": to_json(value.captured, name_of,
+                                                                depth + 1)}
+    if t.__name__ == "Block" and t.__module__ == "proto_cli.world.blocks":
+        return {"$block": value.proto_print()}
     return {"$foreign": type(value).__name__}
 
 

@@ -1,6 +1,15 @@
-"""Blocks: closures made by `[:x | ...]` in an expression; they live only in memory."""
+"""Blocks: closures made by `[:x | ...]` in an expression, and blocks kept in slots.
+
+A live block closes over the running evaluation. Stored in a slot, it becomes a
+StoredBlock (image_format/values.py): its source text and the values its enclosing
+variables held then. Sent `value` later, it is parsed and run again over a scope made
+from those values: a copy, as every stored value is, so a stored counter block counts
+within one command and starts again from its stored values in the next.
+"""
 
 from __future__ import annotations
+
+from image_format.values import StoredBlock
 
 
 class Scope:
@@ -25,17 +34,22 @@ class Scope:
         return None
 
 
+class StoredScope(Scope):
+    """The outermost scope of a block revived from a slot: the values it captured. A
+    `^` that reaches it has no program to return from."""
+
+    __slots__ = ()
+
+
 class Block:
-    """A closure over its defining scope; answers `value`, `value:` ... via traits block.
+    """A closure over its defining scope; answers `value`, `value:` ... via traits block."""
 
-    Blocks cannot be stored in an image: they close over the running evaluation.
-    """
+    __slots__ = ("params", "body", "scope", "evaluator", "node")
 
-    __slots__ = ("params", "body", "scope", "evaluator")
-
-    def __init__(self, params: list[str], body: list, scope: Scope, evaluator) -> None:
-        self.params = params
-        self.body = body
+    def __init__(self, node, scope: Scope, evaluator) -> None:
+        self.node = node
+        self.params = node.params
+        self.body = node.body
         self.scope = scope
         self.evaluator = evaluator
 
@@ -48,4 +62,82 @@ class Block:
             self.body, Scope(dict(zip(self.params, args, strict=True)), self.scope))
 
     def proto_print(self) -> str:
+        source = self.node.source
+        if source:
+            return source if len(source) <= 80 else source[:76] + " ...]"
         return "[:" + " :".join(self.params) + " | ...]" if self.params else "[...]"
+
+    def stored(self) -> StoredBlock:
+        """This block as a slot keeps it: its source and the enclosing variables it uses,
+        each a storable copy (a block among them stored the same way)."""
+        captured = {}
+        for name in sorted(_names_in(self.node.body)):
+            names = self.scope.holder(name)
+            if names is not None and name not in self.params:
+                captured[name] = storable(names[name], 1)
+        return StoredBlock(self.node.source, captured)
+
+
+def storable(value: object, depth: int = 0) -> object:
+    """`value` with every live block in it replaced by its stored form. Past the depth
+    an image can store (a list that holds itself), it stops: encoding then says why."""
+    t = type(value)
+    if depth > 64:
+        return value
+    if t is Block:
+        return value.stored()
+    if t is list or t is tuple:
+        return tuple(storable(v, depth + 1) for v in value)
+    if t is dict:
+        return {k: storable(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def revive(world, stored: StoredBlock) -> Block:
+    """The live block a stored one is: parsed once per command (never by reading it)."""
+    from .evaluator import Evaluator
+    from .syntax import BlockNode, parse
+
+    cache = world._revived
+    hit = cache.get(id(stored))
+    if hit is not None and hit[0] is stored:
+        return hit[1]
+    program = parse(stored.source)
+    node = program[0] if len(program) == 1 else None
+    if type(node) is not BlockNode:
+        from .errors import ProtoError
+
+        raise ProtoError(f"a stored block's source is not one block: {stored.source[:60]!r}")
+    block = Block(node, StoredScope(dict(stored.captured)), Evaluator(world))
+    cache[id(stored)] = (stored, block)
+    return block
+
+
+def _names_in(nodes) -> set[str]:
+    """Every variable name read or assigned anywhere in these statements."""
+    from .syntax import Assign, BlockNode, Brace, Cascade, Name, Return, Send
+
+    found: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        t = type(node)
+        if t is Name:
+            found.add(node.name)
+        elif t is Assign:
+            found.add(node.name)
+            stack.append(node.expr)
+        elif t is Send:
+            stack.append(node.receiver)
+            stack.extend(node.args)
+        elif t is Cascade:
+            stack.append(node.receiver)
+            for _selector, args in node.messages:
+                stack.extend(args)
+        elif t is BlockNode:
+            stack.extend(node.body)
+        elif t is Brace:
+            stack.extend(node.items)
+        elif t is Return:
+            stack.append(node.expr)
+    return found

@@ -44,8 +44,8 @@ class Evaluator:
         return result
 
     def eval(self, node: Node, scope: Scope | dict) -> object:
-        if type(scope) is not Scope:
-            scope = _scope(scope)
+        if type(scope) is dict:
+            scope = Scope(scope)
         t = type(node)
         if t is Send:
             return self.chain(node, scope)
@@ -58,7 +58,7 @@ class Evaluator:
             self.assign(node.name, value, scope)
             return value
         if t is BlockNode:
-            return Block(node.params, node.body, scope, self)
+            return Block(node, scope, self)
         if t is Cascade:
             receiver = self.eval(node.receiver, scope)
             result = None
@@ -66,8 +66,8 @@ class Evaluator:
                 values = tuple(self.eval(a, scope) for a in args)
                 result = self.world.send(receiver, selector, values)
             return result
-        if t is Brace:
-            return tuple(self.eval(item, scope) for item in node.items)
+        if t is Brace:  # a new list each time, that can change (a literal #() cannot)
+            return [self.eval(item, scope) for item in node.items]
         if t is Temps:
             for name in node.names:
                 scope.names[name] = None
@@ -76,6 +76,8 @@ class Evaluator:
             home = scope
             while home.outer is not None:
                 home = home.outer
+            if type(home) is not Scope:
+                _check_home(home)
             raise NonLocalReturn(self.eval(node.expr, scope), home)
         raise TypeError(f"unknown node {t.__name__}")
 
@@ -120,7 +122,19 @@ class Evaluator:
             world.set_slot(lobby, name, value, assignment=True)
 
 
+def _check_home(home: Scope) -> None:
+    """A `^` may return only to an activation still running (BlockCannotReturn)."""
+    from .blocks import StoredScope
+
+    if type(home) is StoredScope:
+        raise ProtoError("^ in a stored block: the program that made the block has ended, "
+                         "so there is nothing to return from")
+    if not getattr(home, "live", True):
+        raise ProtoError("^ in a block whose method has already answered: there is nothing "
+                         "to return from")
+
+
 def _scope(scope: Scope | dict | None) -> Scope:
     if scope is None:
         return Scope({})
-    return scope if type(scope) is Scope else Scope(scope)
+    return Scope(scope) if type(scope) is dict else scope

@@ -2,7 +2,9 @@
 
     lobby            the root namespace; global names are its slots
     traits           a namespace of shared behaviour: object, clonable, number,
-                     string, bytes, list, map, nil, true, false, block, message
+                     string, bytes, list, map, set, nil, true, false, block, message
+    Array Vector Dictionary Set
+                     make collections that change in place (`Array new: 5`)
     genesis          the empty prototype to clone new objects from
     learner          the learning prototype: a reference to a local model and
                      its settings, `infer:`, `reflectOn:`, and a
@@ -21,12 +23,15 @@ import textwrap
 from image_format import layout as L
 from image_format.codec import Ref
 
+from . import genesis_collections, genesis_som  # noqa: F401 - register their methods
 from .genesis_methods import REGISTRY
 from .objects import CONSTANT, DATA, METHOD, PARENT
 from .world import World
 
-TRAITS = ("object", "clonable", "number", "string", "bytes", "list", "map",
+TRAITS = ("object", "clonable", "number", "string", "bytes", "list", "map", "set",
           "nil", "true", "false", "block", "message")
+#: Lobby objects that make collections which change in place (genesis_collections.py).
+MAKERS = ("Array", "Vector", "Dictionary", "Set", "Integer", "Float", "Character")
 
 
 # The learner's settings: `model` nil means the default model (see learn/modelfile.py).
@@ -69,5 +74,13 @@ def create_genesis(txn) -> World:
     lobby = made["lobby"]
     for name in ("lobby", "traits", "genesis", "learner", "cLibrary"):
         world.put_slot(lobby, name, made[name], CONSTANT)
+    for name in MAKERS:
+        maker = world.new_object()
+        world.put_slot(maker, "parent", made["clonable"], PARENT)
+        for selector, fn in REGISTRY[name]:
+            world.put_slot(maker, selector, method_source(fn), METHOD)
+        world.put_slot(lobby, name, maker, CONSTANT)
+        if name == "Float":  # SOM's name for it
+            world.put_slot(lobby, "Double", maker, CONSTANT)
     txn.put_meta(L.K_ROOTS, {name: Ref(oid) for name, oid in world.roots.items()})
     return world

@@ -44,12 +44,44 @@ def identical(self, other):
         return False
     if hasattr(self, "oid"):
         return self.oid == other.oid
+    if type(self) in (list, dict) or getattr(self, "frozen", True) is False:
+        return self is other  # a collection that can change is one object, as in Smalltalk
     return self is other or self == other
 
 
 @on("object", "~~")
 def not_identical(self, other):
     return not send(self, "==", other)
+
+
+@on("object", "hash")
+def hash_value(self):
+    # the same number in every process (Python's string hash changes with each one); equal
+    # values hash alike (1 = 1.0, so both hash as 1)
+    import zlib
+
+    t = type(self)
+    if self is None or t is bool:
+        return {None: 0, True: 1, False: 2}[self]
+    if t is int:
+        return self
+    if t is float:
+        return int(self) if self == self and self not in (float("inf"), float("-inf")) \
+            and self == int(self) else zlib.crc32(repr(self).encode())
+    if t is str:
+        return zlib.crc32(self.encode("utf-8", "surrogatepass"))
+    if t is bytes:
+        return zlib.crc32(self)
+    if t in (tuple, list):
+        h = len(self)
+        for item in self:
+            h = (h * 31 + send(item, "hash")) & 0x3FFF_FFFF
+        return h
+    if hasattr(self, "oid"):
+        return self.oid
+    if is_fraction(self):
+        return hash(self)
+    return len(describe(self))
 
 
 @on("object", "value")
@@ -94,7 +126,7 @@ def if_not_nil_if_nil(self, block, nil_block):
 
 @on("object", "isNumber")
 def is_number(self):
-    return type(self) in (int, float)
+    return type(self) in (int, float) or is_fraction(self)
 
 
 @on("object", "isString")
@@ -193,42 +225,47 @@ def define_as(self, selector, source):
 # -- traits number ----------------------------------------------------------------
 @on("number", "+")
 def plus(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} + {describe(other)[:60]}: "
                          "the argument is not a number")
-    return self + other
+    result = self + other
+    return result if type(result) is int or type(result) is float else exact(result)
 
 
 @on("number", "-")
 def minus(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} - {describe(other)[:60]}: "
                          "the argument is not a number")
-    return self - other
+    result = self - other
+    return result if type(result) is int or type(result) is float else exact(result)
 
 
 @on("number", "*")
 def times(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} * {describe(other)[:60]}: "
                          "the argument is not a number")
-    return self * other
+    result = self * other
+    return result if type(result) is int or type(result) is float else exact(result)
 
 
 @on("number", "/")
 def divide(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} / {describe(other)[:60]}:"
                          " the argument is not a number")
     if other == 0:
         raise ProtoError(f"{describe(self)[:60]} / 0: division by zero")
-    return self / other
+    if type(self) is int and type(other) is int:  # exact, as in Pharo: 4 / 3 is 4/3
+        return fraction(self, other)
+    return exact(self / other)
 
 
 @on("number", "//")
 def floor_divide(self, other):
     # the quotient rounded toward negative infinity, as in Smalltalk
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} // {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
@@ -245,18 +282,18 @@ def floor_divide(self, other):
 @on("number", "\\\\")
 def modulo(self, other):
     # the remainder of //: it has the sign of the argument, as in Smalltalk
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} \\\\ {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
         raise ProtoError(f"{describe(self)[:60]} \\\\ 0: division by zero")
-    return self % other
+    return exact(self % other)
 
 
 @on("number", "rem:")
 def remainder(self, other):
     # the remainder of quo: (truncated toward zero): it has the receiver's sign
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} rem: {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
@@ -267,12 +304,12 @@ def remainder(self, other):
 @on("number", "quo:")
 def quotient(self, other):
     # the quotient truncated toward zero
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} quo: {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
         raise ProtoError(f"{describe(self)[:60]} quo: 0: division by zero")
-    if type(self) is int and type(other) is int:
+    if type(self) is not float and type(other) is not float:  # exact: integers, fractions
         q = abs(self) // abs(other)
         return q if (self < 0) == (other < 0) else -q
     q = self / other
@@ -284,7 +321,7 @@ def quotient(self, other):
 
 @on("number", "<")
 def less(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} < {describe(other)[:60]}: "
                          "the argument is not a number")
     return self < other
@@ -292,7 +329,7 @@ def less(self, other):
 
 @on("number", ">")
 def greater(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} > {describe(other)[:60]}: "
                          "the argument is not a number")
     return self > other
@@ -300,7 +337,7 @@ def greater(self, other):
 
 @on("number", "<=")
 def less_equal(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} <= {describe(other)[:60]}: "
                          "the argument is not a number")
     return self <= other
@@ -308,7 +345,7 @@ def less_equal(self, other):
 
 @on("number", ">=")
 def greater_equal(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} >= {describe(other)[:60]}: "
                          "the argument is not a number")
     return self >= other
@@ -316,12 +353,12 @@ def greater_equal(self, other):
 
 @on("number", "=")
 def number_equal(self, other):
-    return type(other) in (int, float) and self == other
+    return (type(other) in (int, float) or is_fraction(other)) and self == other
 
 
 @on("number", "max:")
 def maximum(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} max: {describe(other)[:60]}: "
                          "the argument is not a number")
     return max(self, other)
@@ -329,7 +366,7 @@ def maximum(self, other):
 
 @on("number", "min:")
 def minimum(self, other):
-    if type(other) not in (int, float):
+    if (type(other) not in (int, float) and not is_fraction(other)):
         raise ProtoError(f"{describe(self)[:60]} min: {describe(other)[:60]}: "
                          "the argument is not a number")
     return min(self, other)
@@ -337,7 +374,7 @@ def minimum(self, other):
 
 @on("number", "between:and:")
 def between_and(self, low, high):
-    if type(low) not in (int, float) or type(high) not in (int, float):
+    if not a_number(low) or not a_number(high):
         raise ProtoError(f"{describe(self)[:60]} between: {describe(low)[:60]} and: "
                          f"{describe(high)[:60]}: the arguments are not numbers")
     return low <= self <= high
@@ -367,12 +404,16 @@ def square_root(self):
 
 @on("number", "raisedTo:")
 def raised_to(self, power):
-    if type(power) not in (int, float):
+    if (type(power) not in (int, float) and not is_fraction(power)):
         raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}: the argument is "
                          "not a number")
     if self == 0 and power < 0:
         raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}:"
                          " division by zero")
+    if type(power) is int and power < 0 and type(self) is not float:
+        from fractions import Fraction  # exact, as in Pharo: 10 raisedTo: -1 is 1/10
+
+        return exact(Fraction(self) ** power)
     result = self**power
     if type(result) is complex:
         raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}: no real result")
@@ -421,6 +462,30 @@ def ceiling(self):
     return -int(-self // 1)
 
 
+@on("number", "numerator")
+def numerator(self):
+    if type(self) is float:
+        raise ProtoError(f"{describe(self)[:60]} numerator: a float is no fraction")
+    return self.numerator
+
+
+@on("number", "denominator")
+def denominator(self):
+    if type(self) is float:
+        raise ProtoError(f"{describe(self)[:60]} denominator: a float is no fraction")
+    return self.denominator
+
+
+@on("number", "isFraction")
+def is_fraction_number(self):
+    return is_fraction(self)
+
+
+@on("number", "reciprocal")
+def reciprocal(self):
+    return send(1, "/", self)
+
+
 @on("number", "isZero")
 def is_zero(self):
     return self == 0
@@ -438,7 +503,7 @@ def odd(self):
 
 @on("number", "to:do:")
 def to_do(self, stop, block):
-    if type(stop) not in (int, float):
+    if (type(stop) not in (int, float) and not is_fraction(stop)):
         raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} do:: the argument "
                          "is not a number")
     i = self
@@ -499,7 +564,7 @@ def natural_log(self):
 def log_base(self, base):
     import math
 
-    if type(base) not in (int, float) or base <= 0 or base == 1 or self <= 0:
+    if not a_number(base) or base <= 0 or base == 1 or self <= 0:
         raise ProtoError(f"{describe(self)[:60]} log: {describe(base)[:60]}: defined for "
                          "positive numbers and a positive base other than 1")
     return math.log(self, base)
@@ -620,7 +685,7 @@ def shift_right(self, count):
 @on("number", "roundTo:")
 def round_to(self, quantum):
     # the multiple of quantum nearest to the receiver, halves away from zero
-    if type(quantum) not in (int, float) or quantum == 0:
+    if (type(quantum) not in (int, float) and not is_fraction(quantum)) or quantum == 0:
         raise ProtoError(f"{describe(self)[:60]} roundTo: {describe(quantum)[:60]}: a "
                          "number other than 0")
     return send(send(self, "/", quantum), "rounded") * quantum
@@ -659,7 +724,7 @@ def to(self, stop):
 
 @on("number", "to:by:")
 def to_by(self, stop, step):
-    if type(stop) not in (int, float) or type(step) not in (int, float):
+    if not a_number(stop) or not a_number(step):
         raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: "
                          f"{describe(step)[:60]}: the arguments are not numbers")
     if step == 0:
@@ -683,7 +748,7 @@ def to_by(self, stop, step):
 
 @on("number", "to:by:do:")
 def to_by_do(self, stop, step, block):
-    if type(stop) not in (int, float) or type(step) not in (int, float):
+    if not a_number(stop) or not a_number(step):
         raise ProtoError(f"{describe(self)[:60]} to: {describe(stop)[:60]} by: "
                          f"{describe(step)[:60]} do:: the arguments are not numbers")
     if step == 0:
@@ -1033,12 +1098,12 @@ def string_copy_replace_all(self, old, new):
 
 
 @on("string", "indexOf:")
-def string_index_of(self, char):
-    # from 0; -1 when absent
-    if type(char) is not str or len(char) != 1:
-        raise ProtoError(f"{describe(self)[:60]} indexOf: {describe(char)[:60]}: the "
-                         "argument is not a character")
-    return self.find(char)
+def string_index_of(self, text):
+    # from 0; -1 when absent; a character (one-character string) or a substring, as SOM's
+    if type(text) is not str or not text:
+        raise ProtoError(f"{describe(self)[:60]} indexOf: {describe(text)[:60]}: the "
+                         "argument is not a character or string")
+    return self.find(text)
 
 
 @on("string", "occurrencesOf:")
@@ -1138,10 +1203,10 @@ def list_at(self, index):
 
 @on("list", ",")
 def list_concat(self, other):
+    # a list joins a list; any other value is added at the end (SOM's `v , 3`)
     if type(other) not in (tuple, list):
-        raise ProtoError(f"{describe(self)[:60]} , {describe(other)[:60]}: the argument is not "
-                         "a list")
-    return tuple(self) + tuple(other)
+        return type(self)((*self, other))
+    return type(self)((*self, *other))
 
 
 @on("list", "with:")
@@ -1375,8 +1440,8 @@ def list_as_sorted(self):
 
 @on("list", "sort:")
 def list_sort(self, block):
-    # a sorted copy (stored values are immutable), by a merge sort that keeps the left
-    # item when the block says it comes first: stable for <= (as in Pharo)
+    # sorted in place if the list can change, else a sorted copy; by a merge sort that keeps
+    # the left item when the block says it comes first: stable for <= (as in Pharo)
     def before(a, b):
         answer = send(a, "<=", b) if block is None else send(block, "value:value:", a, b)
         if type(answer) is not bool:
@@ -1400,18 +1465,29 @@ def list_sort(self, block):
             merged += left[i:] + right[j:]
         items = merged
         width *= 2
+    if type(self) is list:  # a list that can change is sorted in place, as in Pharo
+        self[:] = items
+        return self
     return tuple(items)
 
 
 # -- traits map -------------------------------------------------------------------
 @on("map", "at:")
 def map_at(self, key):
-    return self[key]
+    # a missing key is an error, as in Pharo (SOM answers nil; at:ifAbsent: says what to do)
+    try:
+        return self[freeze(key)]
+    except (KeyError, TypeError):
+        raise ProtoError(f"{describe(self)[:60]} at: {describe(key)[:60]}: key not found") \
+            from None
 
 
 @on("map", "at:ifAbsent:")
 def map_at_if_absent(self, key, block):
-    return self[key] if key in self else send(block, "value")
+    try:
+        return self[freeze(key)]
+    except (KeyError, TypeError):
+        return send(block, "value")
 
 
 @on("map", "size")
@@ -1431,7 +1507,10 @@ def map_values(self):
 
 @on("map", "includesKey:")
 def map_includes_key(self, key):
-    return key in self
+    try:
+        return freeze(key) in self
+    except TypeError:
+        return False
 
 
 @on("map", "copyAt:put:")
@@ -1563,27 +1642,27 @@ def false_bar(self, other):
 # -- traits block -----------------------------------------------------------------
 @on("block", "value")
 def block_value(self):
-    return self()
+    return call_block(self)
 
 
 @on("block", "value:")
 def block_value_1(self, a):
-    return self(a)
+    return call_block(self, a)
 
 
 @on("block", "value:value:")
 def block_value_2(self, a, b):
-    return self(a, b)
+    return call_block(self, a, b)
 
 
 @on("block", "value:value:value:")
 def block_value_3(self, a, b, c):
-    return self(a, b, c)
+    return call_block(self, a, b, c)
 
 
 @on("block", "numArgs")
 def block_num_args(self):
-    return len(self.params)
+    return call_block(self, arity=True)
 
 
 @on("block", "whileTrue:")

@@ -33,6 +33,11 @@ def validate_source(source: str, selector: str) -> str:
         raise UsageError("a method needs a selector")
     if "\x00" in source:
         raise UsageError("method source contains a NUL byte")
+    from .language_methods import block_of, is_language_source
+
+    if is_language_source(source):  # proto's own language: parsed, never run
+        block_of(source, selector)
+        return selector
     try:
         tree = ast.parse(source, filename=f"<method {selector}>")
     except SyntaxError as exc:
@@ -73,8 +78,19 @@ def method_env(world) -> dict:
 
         return Mirror(world, obj)
 
+    from image_format.values import ProtoSet, freeze
+
+    from . import exact
+
     return {
         "send": send,
+        "ProtoSet": ProtoSet,
+        "freeze": freeze,
+        "is_fraction": exact.is_fraction,
+        "a_number": exact.a_number,
+        "exact": exact.exact,
+        "fraction": exact.fraction,
+        "call_block": world.call_block,
         "reflect": reflect,
         "lobby": world.lobby,
         "describe": world.describe,
@@ -86,6 +102,10 @@ def method_env(world) -> dict:
 
 def compile_method(world, holder, selector: str, source: str):
     """The function a method slot holds, with `resend` bound to its holder."""
+    from .language_methods import is_language_source, language_method
+
+    if is_language_source(source):
+        return language_method(world, holder, selector, source)
     label = f"#{holder.oid} {selector}"
     return function_of(code_of(source, label), _env(world, holder), label)
 

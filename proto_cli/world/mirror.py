@@ -6,6 +6,7 @@ answer messages.
 
 from __future__ import annotations
 
+from .errors import UsageError
 from .objects import DATA, METHOD, PARENT, ProtoObject
 
 
@@ -28,8 +29,19 @@ class Mirror:
         return self.target
 
     def define(self, selector: str, source: str, meta: object = None) -> object:
+        from .blocks import Block
         from .methods import validate_source
 
+        if type(selector) is not str:
+            raise UsageError(f"define: {self.world.describe(selector)[:60]}: a selector is a "
+                             "string")
+        if type(source) is Block:
+            from .language_methods import source_of_block
+
+            source = source_of_block(source, selector)
+        if type(source) is not str:
+            raise UsageError(f"define: {selector} as: {self.world.describe(source)[:60]}: "
+                             "the method is source text or a block")
         validate_source(source, selector)
         self.world.put_slot(self.target, selector, source, METHOD, meta)
         return self.target

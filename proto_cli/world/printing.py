@@ -48,6 +48,13 @@ def describe(value: object, name_of=None, depth: int = 0) -> str:
         return "#{" + inner + "}"
     if callable(getattr(value, "proto_print", None)):
         return value.proto_print()
+    if t.__name__ == "Fraction" and t.__module__ == "fractions":
+        return f"{describe(value.numerator)}/{describe(value.denominator)}"
+    if t.__module__ == "image_format.values":
+        if t.__name__ == "ProtoSet":
+            return "a Set(" + " ".join(describe(v, name_of, depth + 1) for v in value) + ")"
+        if t.__name__ == "StoredBlock":
+            return value.source if len(value.source) <= 80 else value.source[:76] + " ...]"
     return f"a foreign {type(value).__name__}"
 
 

@@ -92,10 +92,10 @@ class Return(Node):
 
 
 class BlockNode(Node):
-    __slots__ = ("params", "body")
+    __slots__ = ("params", "body", "source")
 
-    def __init__(self, params: list[str], body: list[Node], col: int) -> None:
-        self.params, self.body, self.col = params, body, col
+    def __init__(self, params: list[str], body: list[Node], col: int, source: str = "") -> None:
+        self.params, self.body, self.col, self.source = params, body, col, source
 
 
 class Brace(Node):
@@ -110,6 +110,7 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
     """(kind, value, 0-based offset) tokens ending with EOF."""
     out: list[tuple[int, object, int]] = []
     i, n = 0, len(src)
+    literal = 0  # how many `#(` and nested `(` are open: there `-2` is always a number
     while i < n:
         ch = src[i]
         if ch.isspace():
@@ -122,7 +123,8 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
                 raise ProtoSyntaxError("unterminated comment", src, start + 1)
             i = end + 1
             continue
-        if _digit(ch) or (ch == "-" and i + 1 < n and _digit(src[i + 1]) and _neg_ok(out)):
+        if _digit(ch) or (ch == "-" and i + 1 < n and _digit(src[i + 1])
+                          and (literal or _neg_ok(out))):
             value, i = _number(src, i)
             out.append((NUM, value, start))
         elif ch.isalpha() or ch == "_":
@@ -151,6 +153,7 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
                 i += 2
             elif i + 1 < n and src[i + 1] == "(":
                 out.append((ARRAY_OPEN, None, start))
+                literal += 1
                 i += 2
             elif i + 1 < n and src[i + 1] == "'":
                 text, i = _string(src, i + 1)
@@ -176,6 +179,8 @@ def tokenize(src: str) -> list[tuple[int, object, int]]:
                 i += 1
         elif ch in _PUNCT:
             out.append((_PUNCT[ch], ch, start))
+            if literal and ch in "()":
+                literal += 1 if ch == "(" else -1
             i += 1
         elif ch in BINARY_CHARS:
             i += 1
@@ -255,6 +260,9 @@ def _string(src: str, i: int) -> tuple[str, int]:
 
 
 # -- parser
+_CLOSERS = {RBRACK: "']' to close the block", RBRACE: "'}' to close the brace list"}
+
+
 class Parser:
     def __init__(self, src: str) -> None:
         self.src = src
@@ -324,6 +332,8 @@ class Parser:
             stmts.append(self.statement())
             if self.peek()[0] == PERIOD:
                 self.next()
+            elif self.peek()[0] == EOF and closer != EOF:
+                raise self.fail(f"expected {_CLOSERS.get(closer, 'a closing bracket')}")
             elif self.peek()[0] != closer:
                 raise self.fail("expected '.' between statements")
         return stmts
@@ -479,8 +489,8 @@ class Parser:
                 raise self.fail("expected '|' after block parameters")
         body = self.temporaries()
         body += self.statements(RBRACK)
-        self.expect(RBRACK, "']' to close the block")
-        return BlockNode(params, body, col)
+        end = self.expect(RBRACK, "']' to close the block")[2]
+        return BlockNode(params, body, col, self.src[col - 1:end + 1])
 
 
 class _Slot(Node):

@@ -17,6 +17,8 @@ from .objects import ProtoObject
 PLAIN = frozenset({type(None), bool, int, float, str, bytes, ProtoObject, Message, Pickled})
 _CONTAINERS = (tuple, list)
 _MAPPINGS = (dict, MappingProxyType)
+#: Where the value kinds that are imported only when met live (image_format/values.py).
+LATE_MODULES = frozenset({"fractions", "image_format.values"})
 MAX_DEPTH = 64
 NESTED = "nesting deeper than 64"
 
@@ -43,6 +45,10 @@ def foreign_in(value: object, depth: int = 0) -> str | None:
             found = foreign_in(key, depth + 1) or foreign_in(item, depth + 1)
             if found is not None:
                 return found
+        return None
+    if t.__module__ in LATE_MODULES:  # fractions, sets, stored blocks
+        if t.__name__ == "ProtoSet":
+            return foreign_in(value.elements, depth + 1)
         return None
     if callable(getattr(t, "proto_print", None)):
         return None

@@ -38,6 +38,7 @@ class World(Dispatcher):
             roots = roots_from(txn.get_meta(L.K_ROOTS))
         self.roots = roots
         self._behaviours: dict = {}
+        self._revived: dict = {}  # id(StoredBlock) -> (it, its live Block), blocks.revive
 
     # -- identity
     def object(self, oid: int) -> ProtoObject:
@@ -67,9 +68,11 @@ class World(Dispatcher):
         elif value is False:
             key = "false"
         else:
-            key = _TRAITS_OF.get(type(value), "object")
+            key = _TRAITS_OF.get(type(value)) or _late_traits(type(value))
         obj = self._behaviours.get(key)
         if obj is None:
+            if key not in self.roots and key == "set":  # an image made before sets
+                key = "object"
             obj = self._behaviours[key] = self.root(key)
         return obj
 
@@ -144,6 +147,15 @@ class World(Dispatcher):
             raise SlotError(f"method slot {name} must hold source text")
         try:
             record = kind.encode() + encode(value, _ref_of)
+        except EncodeError:
+            from .blocks import storable  # a block, kept as its source and captured values
+
+            value = storable(value)
+            try:
+                record = kind.encode() + encode(value, _ref_of)
+            except EncodeError as again:
+                raise SlotError(f"cannot store in slot {name}: {again}") from None
+        try:
             if meta is not None:
                 record += encode(meta, _ref_of)
         except EncodeError as exc:
@@ -233,6 +245,13 @@ class World(Dispatcher):
         self._names[obj.oid] = name
         return name
 
+    def call_block(self, block, *args, arity: bool = False):
+        """Run a block (live, or revived from a slot) with args; or its argument count."""
+        from .blocks import Block, revive
+
+        live = block if type(block) is Block else revive(self, block)
+        return len(live.params) if arity else live(*args)
+
     def describe(self, value: object) -> str:
         return describe(value, self.name_of)
 
@@ -295,3 +314,13 @@ def _traits_table() -> dict:
 
 
 _TRAITS_OF = _traits_table()
+
+
+def _late_traits(t: type) -> str:
+    """The traits of a value kind imported only when met (fractions, sets, stored
+    blocks: see image_format/values.py), remembered once seen."""
+    key = {("fractions", "Fraction"): "number", ("image_format.values", "ProtoSet"): "set",
+           ("image_format.values", "StoredBlock"): "block"}.get((t.__module__, t.__name__),
+                                                                "object")
+    _TRAITS_OF[t] = key
+    return key

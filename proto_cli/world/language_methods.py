@@ -1,0 +1,85 @@
+"""Methods written in proto's own language, as a Self or Smalltalk user writes them.
+
+A method slot holds Python source (`def ...`) or a block's source: `[:x | ^ self y + x]`,
+one parameter per argument of the selector. Sent, it runs with `self` bound to the
+receiver; it answers its last expression's value, as a Self method does (`^` answers
+early, from the method or from any block inside it). A block that outlives its method
+and then tries `^` gets an error, Smalltalk's BlockCannotReturn.
+
+`define:as:` takes the text or a block literal (`p define: 'norm' as: [(self x squared +
+self y squared) sqrt]`); a block that uses the variables of the program defining it is
+refused, since a method runs long after that program has ended.
+"""
+
+from __future__ import annotations
+
+from .blocks import Scope
+from .errors import UsageError
+from .message import selector_arity
+
+
+class MethodScope(Scope):
+    """The outermost scope of one activation of a language method; `live` until it has
+    answered, so a `^` from a block that escaped it can be refused."""
+
+    __slots__ = ("live",)
+
+    def __init__(self, names: dict) -> None:
+        super().__init__(names)
+        self.live = True
+
+
+def is_language_source(source: str) -> bool:
+    return source.lstrip().startswith("[")
+
+
+def block_of(source: str, selector: str):
+    """The parsed block a method's source is, checked against its selector."""
+    from .syntax import BlockNode, parse
+
+    try:
+        program = parse(source)
+    except UsageError as exc:
+        raise UsageError(f"method {selector}: {exc}") from None
+    node = program[0] if len(program) == 1 else None
+    if type(node) is not BlockNode:
+        raise UsageError(f"method {selector}: the source must be one block, [:arg | ...]")
+    want = selector_arity(selector)
+    if len(node.params) != want:
+        raise UsageError(f"method {selector}: takes {want} argument(s), but the block has "
+                         f"{len(node.params)} parameter(s)")
+    return node
+
+
+def source_of_block(block, selector: str) -> str:
+    """The method source a block literal given to define:as: becomes."""
+    from .blocks import _names_in
+
+    used = sorted(n for n in _names_in(block.node.body) if block.scope.holder(n) is not None
+                  and n not in block.params)
+    if used:
+        raise UsageError(f"method {selector}: the block uses {', '.join(used[:5])} of the "
+                         "program that defines it; a method sees only self, its arguments "
+                         "and the lobby")
+    if not block.node.source:
+        raise UsageError(f"method {selector}: this block has no source text")
+    return block.node.source
+
+
+def language_method(world, holder, selector: str, source: str):
+    """The function a method slot of language source holds."""
+    from .evaluator import Evaluator
+
+    node = block_of(source, selector)
+    params, body = node.params, node.body
+    evaluator = Evaluator(world)
+
+    def method(receiver, *args):
+        scope = MethodScope({"self": receiver, **dict(zip(params, args, strict=True))})
+        try:
+            return evaluator.run(body, scope)
+        finally:
+            scope.live = False
+
+    method.__name__ = selector
+    return method
