@@ -38,7 +38,22 @@ def test_parentheses_statements_and_assignment():
 def test_literals():
     (node,) = parse("{1. -2. 3.5. 1e3. 'it''s'. #sym. #at:put:. #[1 2 255]. nil. true. false}")
     assert [shape(n) for n in node.items] == [
-        1, -2, 3.5, 1000.0, "it's", "sym", "at:put:", bytes([1, 2, 255]), None, True, False]
+        1, -2, 3.5, 1000, "it's", "sym", "at:put:", bytes([1, 2, 255]), None, True, False]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("16r1F", 31), ("-16rFF", -255), ("2r1010", 10), ("36rZZ", 1295), ("2e3", 2000),
+    ("2.5e3", 2500.0), ("1_000", 1000)])
+def test_radix_and_exponent_literals_as_in_pharo(text, value):
+    (node,) = parse(text)
+    assert shape(node) == value and type(shape(node)) is type(value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("37r1", "radix"), ("2r102", "not below 2"), ("1e99999", "exponent"), ("3r", "malformed")])
+def test_bad_radix_and_exponent_literals(text, message):
+    with pytest.raises(ProtoSyntaxError, match=message):
+        parse(text)
 
 
 def test_minus_is_binary_after_an_operand():

@@ -328,7 +328,7 @@ def test_review_findings_on_the_language(world):
             ("#(3 1 2) detect: [:x | 'yes'] ifNone: [0]", "not a boolean"),
             ("#[255] asString", "#[255] asString: not UTF-8 text"),
             ("2.5 timesRepeat: [3]", "the receiver is not an integer"),
-            ("(1e308 * 10) floor", "Float infinity floor: not a finite number"),
+            ("(1.0e308 * 10) floor", "Float infinity floor: not a finite number"),
             ("3 perform: 3", "perform: 3: a selector is a string"),
             ("3 respondsTo: 3", "a selector is a string"),
             ("lobby clone addSlot: 3 value: 1", "a slot name is a string"),
@@ -375,9 +375,9 @@ def test_big_integers_print_in_decimal(world):
 
 def test_floats_print_and_divide_as_in_pharo(world):
     ev = world.eval
-    assert ev("1e100 printString") == "1.0e100" and ev("0.00001 printString") == "1.0e-5"
-    assert ev("(1e308 * 10) printString") == "Float infinity"
-    assert ev("(1e308 * 10) negated printString") == "Float infinity negated"
+    assert ev("1.0e100 printString") == "1.0e100" and ev("0.00001 printString") == "1.0e-5"
+    assert ev("(1.0e308 * 10) printString") == "Float infinity"
+    assert ev("(1.0e308 * 10) negated printString") == "Float infinity negated"
     assert ev("2.5 printString") == "2.5"
     assert ev("7.5 // 2") == 3 and type(ev("7.5 // 2")) is int
     assert ev("'b' > 'a'") is True and ev("#('b' 'a' 'c') max") == "c"
@@ -439,7 +439,7 @@ def test_lines_index_of_and_float_intervals(world):
     n = ev("| n | n := 0. 0 to: 1 by: 0.1 do: [:x | n := n + 1]. n")
     assert ev("(0 to: 1 by: 0.1) size") == n
     with pytest.raises(ProtoError, match="not finite"):
-        ev("1 to: (1e308 * 10)")
+        ev("1 to: (1.0e308 * 10)")
 
 
 def test_a_deeply_nested_answer_is_said_so(cli):

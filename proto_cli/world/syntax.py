@@ -213,6 +213,8 @@ def _number(src: str, i: int) -> tuple[object, int]:
         i += 1
     while i < n and (_digit(src[i]) or src[i] == "_"):
         i += 1
+    if i + 1 < n and src[i] == "r" and _radix_digit(src[i + 1]):
+        return _radix_number(src, start, i)
     is_float = False
     if i + 1 < n and src[i] == "." and _digit(src[i + 1]):
         is_float = True
@@ -234,10 +236,52 @@ def _number(src: str, i: int) -> tuple[object, int]:
     if not is_float and len(text) - text.count("_") - (src[start] == "-") > MAX_INT_DIGITS:
         raise ProtoSyntaxError(f"integer literal longer than {MAX_INT_DIGITS} digits",
                                src, start + 1)
+    if is_float and "." not in text:  # 2e3 is the integer 2000, 1e-2 is 1/100 (Pharo)
+        return _scaled_integer(src, start, text), i
     try:
         return (float(text) if is_float else int(text)), i
     except ValueError:
         raise ProtoSyntaxError(f"malformed number {_excerpt(text)}", src, start + 1) from None
+
+
+def _radix_digit(ch: str) -> bool:
+    return _digit(ch) or "A" <= ch <= "Z" or "a" <= ch <= "z"
+
+
+def _radix_number(src: str, start: int, r_at: int) -> tuple[int, int]:
+    """`16r1F`, `2r1010`, `-16rFF`: an integer in a radix from 2 to 36."""
+    base_text = src[start:r_at].lstrip("-").replace("_", "")
+    i = r_at + 1
+    while i < len(src) and (_radix_digit(src[i]) or src[i] == "_"):
+        i += 1
+    digits = src[r_at + 1:i]
+    if not base_text or not 2 <= int(base_text) <= 36:
+        raise ProtoSyntaxError(f"radix {_excerpt(base_text)} is not from 2 to 36", src, start + 1)
+    if len(digits) > MAX_INT_DIGITS:
+        raise ProtoSyntaxError(f"integer literal longer than {MAX_INT_DIGITS} digits",
+                               src, start + 1)
+    try:
+        value = int(digits.replace("_", ""), int(base_text))
+    except ValueError:
+        raise ProtoSyntaxError(f"malformed number {_excerpt(src[start:i])}: a digit is not "
+                               f"below {base_text}", src, start + 1) from None
+    return (-value if src[start] == "-" else value), i
+
+
+def _scaled_integer(src: str, start: int, text: str) -> object:
+    """An integer mantissa with an exponent: exact, as in Pharo (an integer, or a fraction
+    for a negative exponent), within the digits an integer literal may have."""
+    mantissa, exponent = text.lower().split("e")
+    power = int(exponent)
+    if abs(power) > MAX_INT_DIGITS:
+        raise ProtoSyntaxError(f"exponent {_excerpt(exponent)} is too large (at most "
+                               f"{MAX_INT_DIGITS} digits)", src, start + 1)
+    value = int(mantissa.replace("_", ""))
+    if power >= 0:
+        return value * 10**power
+    from .exact import fraction
+
+    return fraction(value, 10**-power)
 
 
 def _excerpt(text: str, limit: int = 20) -> str:
