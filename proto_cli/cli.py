@@ -30,7 +30,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 NoLearnOpt = Annotated[bool, typer.Option("--no-learn", help="Never learn a missing method.")]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", help="GGUF model file (or scripted:FILE, a test replay).",
+    typer.Option("--model", help="GGUF model file, a model server URL (http://HOST:PORT/v1), "
+                 "or scripted:FILE (a test replay).",
                  show_default=False),
 ]
 ReviewOpt = Annotated[
@@ -139,6 +140,26 @@ def inspect(
 app.add_typer(sandbox_app, name="sandbox")
 image_commands.register(app, _image)
 build_commands.register(app)
+
+model_app = typer.Typer(help="The learner's model: serve one warm model to many processes.",
+                        no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("serve")
+def model_serve(
+    model: Annotated[str | None, typer.Option(
+        "--model", help="GGUF model file (default: the default model).",
+        show_default=False)] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8537,
+) -> None:
+    """Serve the model over HTTP (OpenAI-compatible): export PROTO_MODEL_URL to use it."""
+    from .learn import serve
+
+    path = serve.model_for_serving(model)
+    raise typer.Exit(serve.run(path, host, port, lambda text: typer.echo(text, err=True)))
+
 
 lib_app = typer.Typer(help="Library objects: C libraries that learn methods.",
                       no_args_is_help=True)

@@ -18,15 +18,34 @@ class progress_display:  # noqa: N801 - used as a context manager, reads like a 
         return self if sys.stderr.isatty() else None
 
     def __call__(self, attempt: int, total: int, what: str) -> None:
-        text = f"learning: attempt {attempt}/{total}, {what} ({time.monotonic() - self.start:.1f}s)"
+        text = f"learning: attempt {attempt}/{total}, {what}" if total else f"learning: {what}"
         if self.status is None:
             from rich.console import Console
 
-            self.status = Console(stderr=True).status(text)
+            self.clock = _Clock(self.start)
+            self.clock.text = text
+            self.status = Console(stderr=True).status(self.clock)
             self.status.start()
         else:
-            self.status.update(text)
+            self.clock.text = text
+
+    def stage(self, what: str) -> None:
+        """A stage outside the attempts: assembling the model, evaluating the prompt."""
+        self(0, 0, what)
 
     def __exit__(self, *exc: object) -> None:
         if self.status is not None:
             self.status.stop()
+
+
+class _Clock:
+    """The status line, rendered afresh at every refresh: the time keeps counting while
+    llama.cpp evaluates (a text computed once froze it, and a long wait looked like a
+    hang)."""
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.text = ""
+
+    def __rich__(self) -> str:
+        return f"{self.text} ({time.monotonic() - self.start:.1f}s)"

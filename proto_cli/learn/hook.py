@@ -61,10 +61,15 @@ def settings(world, receiver: ProtoObject) -> dict:
 
 
 def backend_spec(override: str | None, conf: dict) -> tuple[str, str]:
-    """(model path or scripted:FILE, expected sha256): --model, the learner's slot, default."""
-    spec = override or conf.get("model")
+    """(model path, server URL or scripted:FILE; expected sha256): --model, then
+    $PROTO_MODEL_URL (a model server this session shares), the learner's slot, default."""
+    import os
+
+    from .http_backend import URL_VAR, is_url
+
+    spec = override or os.environ.get(URL_VAR) or conf.get("model")
     if spec:
-        return spec, conf.get("modelSha256") or ""
+        return spec, "" if is_url(spec) else conf.get("modelSha256") or ""
     from .modelfile import DEFAULT_SHA256, default_model_path
 
     return default_model_path(), DEFAULT_SHA256

@@ -29,9 +29,16 @@ class ModelError(UsageError):
 def default_model_path() -> str:
     """The assembled default model, building it from the installed parts if needed."""
     path = os.path.join(cache_dir(), "models", DEFAULT_NAME)
-    if os.path.exists(path) and os.path.getsize(path) == DEFAULT_SIZE:
+    if assembled():
         return path
     return assemble(path)
+
+
+def assembled() -> bool:
+    """Whether the default model is already assembled here (else the first use takes a
+    while: some 1.1 GB are copied and hashed)."""
+    path = os.path.join(cache_dir(), "models", DEFAULT_NAME)
+    return os.path.exists(path) and os.path.getsize(path) == DEFAULT_SIZE
 
 
 def part_paths() -> list[str]:

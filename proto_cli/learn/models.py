@@ -23,6 +23,7 @@ class ScriptedBackend:
     (`{"oracle": ...}`); otherwise it is answered null, as by a model with none."""
 
     name = "scripted"
+    on_stage = None
 
     def __init__(self, responses: list[str], source: str = "inline") -> None:
         self.responses = list(responses)
@@ -72,6 +73,7 @@ class LlamaBackend:
     """A GGUF model run by llama-cpp-python, output constrained by a JSON schema."""
 
     name = "llama.cpp"
+    on_stage = None  # progress for the slow first steps: `on_stage(text)`
 
     def __init__(self, path: str, sha256: str = "", n_ctx: int = 4096, seed: int = 0,
                  temperature: float = 0.0) -> None:
@@ -254,6 +256,9 @@ class LlamaBackend:
         path = os.path.join(cache_dir(), "prefix", f"{key}.state")
         if self._load_state(llm, path, tokens):
             return
+        if self.on_stage is not None:
+            self.on_stage(f"evaluating the prompt's fixed part, {len(tokens)} tokens (once "
+                          "per machine and model)")
         llm.reset()
         llm.eval(tokens)
         self._save_state(llm, path, tokens)
@@ -367,7 +372,12 @@ def _prune(folder: str, keep: int) -> None:
 
 
 def backend_for(spec: str, sha256: str = "", temperature: float = 0.0):
-    """`scripted:FILE` for a replay, otherwise a GGUF path for llama.cpp."""
+    """`scripted:FILE` for a replay, `http(s)://HOST:PORT/v1` for a model server,
+    otherwise a GGUF path for llama.cpp."""
     if spec.startswith("scripted:"):
         return ScriptedBackend.from_file(spec[len("scripted:"):])
+    from .http_backend import HttpBackend, is_url
+
+    if is_url(spec):
+        return HttpBackend(spec, temperature=temperature)
     return LlamaBackend(spec, sha256=sha256, temperature=temperature)
