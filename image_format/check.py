@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from . import layout as L
 from .canonical import refs_in, roots, split_record
-from .codec import Ref, decode
+from .codec import MappingProxyType, Ref, decode
 from .errors import DamagedImage, DecodeError, ImageError
 
 
@@ -196,7 +196,28 @@ def _walk_records(txn, report: Report, headers: dict, parent_slots: dict, refs: 
             if meta is not None and not hasattr(meta, "items"):
                 # `proto methods` reads a method's metadata as its provenance map
                 report.add(oid, name, f"method provenance is {_a(meta)}, not a map")
+        elif method_check is not None:
+            for source in _block_sources(value):  # parsed like a method's, never run
+                problem = method_check(source, None)
+                if problem:
+                    report.add(oid, name, f"stored block: {problem}")
     return max_oid
+
+
+def _block_sources(value: object, depth: int = 0) -> list[str]:
+    """The source text of every stored block in a decoded value."""
+    t = type(value)
+    if depth > 64:
+        return []
+    if t is tuple:
+        return [s for v in value for s in _block_sources(v, depth + 1)]
+    if t is MappingProxyType:
+        return [s for k, v in value.items() for s in _block_sources(v, depth + 1)]
+    if t.__module__ == "image_format.values":
+        if t.__name__ == "StoredBlock":
+            return [value.source, *_block_sources(value.captured, depth + 1)]
+        return [s for v in value for s in _block_sources(v, depth + 1)]
+    return []
 
 
 def _a(value: object) -> str:

@@ -172,7 +172,9 @@ def _encode_late(value: object, out: bytearray, depth: int, ref_of) -> None:
     from .values import ProtoSet, StoredBlock
 
     t = type(value)
-    if t is Fraction:
+    if t is Fraction and value.denominator == 1:  # whole: the integer it is
+        _encode(value.numerator, out, depth, ref_of)
+    elif t is Fraction:
         out += b"q"
         n = value.numerator
         _varint((n << 1) if n >= 0 else ((-n << 1) - 1), out)
@@ -296,6 +298,8 @@ class _Reader:
                     out[key] = self.value(depth + 1)
                 except TypeError as exc:
                     raise DecodeError("unhashable map key") from exc
+            if len(out) != count:  # also true and 1, false and 0: one key to Python
+                raise DecodeError("a map holding one key twice")
             return MappingProxyType(out)
         if tag in (0x71, 0x53, 0x6B):  # q S k
             return self.late(tag, depth)
@@ -304,7 +308,7 @@ class _Reader:
     def late(self, tag: int, depth: int) -> object:
         from fractions import Fraction
 
-        from .values import ProtoSet, StoredBlock
+        from .values import ProtoSet, StoredBlock, captured_ok
 
         if tag == 0x71:  # q
             n = self.varint()
@@ -330,8 +334,9 @@ class _Reader:
         source = self.value(depth + 1)
         captured = self.value(depth + 1)
         if type(source) is not str or type(captured) is not MappingProxyType \
-                or any(type(k) is not str for k in captured):
-            raise DecodeError("a block is its source text and a map of captured names")
+                or not captured_ok(captured):
+            raise DecodeError("a block is its source text and a map of captured variable "
+                              "names")
         return StoredBlock(source, captured)
 
 

@@ -79,7 +79,9 @@ def _write_late(value: object, out: list[str]) -> None:
     from .values import ProtoSet, StoredBlock
 
     t = type(value)
-    if t is Fraction:
+    if t is Fraction and value.denominator == 1:
+        out.append(int_text(value.numerator))
+    elif t is Fraction:
         out.append(f"fraction({int_text(value.numerator)}/{int_text(value.denominator)})")
     elif t is ProtoSet:
         out.append("set")
@@ -162,9 +164,12 @@ def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
             key, pos = read_prefix(text, pos, depth + 1)
             pos = _expect(text, _skip(text, pos), ":")
             try:
+                before = len(out)
                 out[key], pos = read_prefix(text, pos, depth + 1)
             except TypeError:
                 raise LiteralError("a map key must be a plain value") from None
+            if len(out) == before:  # also true and 1, false and 0: one key to Python
+                raise LiteralError("a map holds a key twice")
             pos = _skip(text, pos)
             if text.startswith("}", pos):
                 return MappingProxyType(out), pos + 1
@@ -197,7 +202,7 @@ def read_prefix(text: str, pos: int, depth: int = 0) -> tuple[object, int]:
 def _read_late(text: str, pos: int, depth: int) -> tuple[object, int]:
     from fractions import Fraction
 
-    from .values import ProtoSet, StoredBlock
+    from .values import ProtoSet, StoredBlock, captured_ok
 
     if text.startswith("set[", pos):
         items, end = read_prefix(text, pos + 3, depth + 1)
@@ -214,8 +219,9 @@ def _read_late(text: str, pos: int, depth: int) -> tuple[object, int]:
         captured, end = read_prefix(text, end, depth + 1)
         end = _expect(text, end, ")")
         if type(source) is not str or type(captured) is not MappingProxyType \
-                or any(type(k) is not str for k in captured):
-            raise LiteralError('a block is block("source", {"name": value, ...})')
+                or not captured_ok(captured):
+            raise LiteralError('a block is block("source", {"name": value, ...}), each name '
+                               'a variable name')
         return StoredBlock(source, captured), end
     numerator, end = _read_number(text, _skip(text, pos + 9))
     end = _expect(text, end, "/")

@@ -128,9 +128,15 @@ def digest(image: str | None) -> str:
 def verify(image: str | None) -> check.Report:
     from .world.methods import validate_source
 
-    def method_check(source: str, selector: str) -> str | None:
+    def method_check(source: str, selector: str | None) -> str | None:
+        """A method's source, or a stored block's (selector None): parsed, never run."""
         try:
-            validate_source(source, selector)  # ast only: parses, never runs
+            if selector is None:
+                from .world.language_methods import block_of
+
+                block_of(source, None)
+            else:
+                validate_source(source, selector)  # ast only: parses, never runs
         except UsageError as exc:
             return str(exc)
         return None

@@ -177,3 +177,82 @@ def test_hash_is_the_same_in_every_process(world):
 def test_set_value_type():
     s = ProtoSet([1, [2, 3]])
     assert (2, 3) in s and len(s) == 2 and s.elements == (1, (2, 3))
+
+
+def test_true_is_not_one_in_sets_and_maps(world):
+    """Python holds true = 1 (one dictionary key); the language does not."""
+    assert world.eval("{true. 1. false. 0} asSet size") == 4
+    assert world.eval("| d | d := Dictionary new. d at: 1 put: #a. "
+                      "{d includesKey: true. d at: true ifAbsent: [#none]. d at: 1.0}") \
+        == [False, "none", "a"]
+    with pytest.raises(ProtoError, match="cannot keep apart"):
+        world.eval("| d | d := Dictionary new. d at: 1 put: #a. d at: true put: #b")
+    assert world.eval("{#(1) == #(true). #(1) = #(true). #(1 #(2)) == #(1 #(2))}") \
+        == [False, False, True]
+    with pytest.raises(literals.LiteralError, match="twice"):
+        literals.read("{1: 2, true: 3}")
+    with pytest.raises(Exception, match="one key twice"):
+        codec.decode(b"m\x02i\x02i\x02Ti\x04")
+
+
+def test_whole_fractions_are_integers(world):
+    assert world.eval("(1 to: 2 by: 1/2)") == (1, Fraction(3, 2), 2)
+    assert type(world.eval("(1/2) raisedTo: 0")) is int
+    assert world.eval("z := ((1/2) rem: (1/4)) + ((3/2) * 2). z") == 3
+    assert codec.decode(codec.encode(Fraction(4, 1))) == 4  # stored as the integer
+
+
+def test_equal_values_hash_alike(world):
+    assert world.eval("{(1/2) hash = 0.5 hash. 2 hash = 2.0 hash. "
+                      "(Set new add: 1; yourself) hash = (Set new add: 1.0; yourself) hash}") \
+        == [True, True, True]
+
+
+def test_what_collection_messages_answer_can_change(world):
+    assert world.eval("| r | r := #(1 2) collect: [:x | x]. r at: 0 put: 9. r") == [9, 2]
+    assert world.eval("#(3 1 2) sorted: [:a :b | a > b]") == [3, 2, 1]
+    with pytest.raises(ProtoError, match="cannot be sorted in place"):
+        world.eval("| a | a := #(3 1 2). a sort")
+    # iteration sees the list as it was: a block that adds to it does not loop forever
+    assert world.eval("| v | v := Vector new. v add: 1. v do: [:x | v add: x]. v size") == 2
+
+
+def test_a_stored_block_stays_live_in_the_command_that_stores_it(world):
+    assert world.eval("| k | k := 5. b1 := [k]. k := 6. b1 value") == 6
+    assert world.eval("b1 value") == 5  # later commands: k as it was when b1 was stored
+    assert world.eval("| c | c := 0. b2 := [c := c + 1]. b2 value. b2 value. c") == 2
+
+
+def test_hostile_stored_blocks_are_refused_or_said(image_path, cli, tmp_path):
+    assert cli("eval", "| k | k := 1. bb := [:x | x + k]")[0] == 0
+    text = tmp_path / "x.txt"
+    cli("export", "-o", str(text))
+    body = text.read_text()
+    for bad in ('{"self": 1}', '{"": 1}', '{"a b": 1}', '{"nil": 1}'):
+        (tmp_path / "bad.txt").write_text(body.replace('{"k": 1}', bad))
+        code, _, err = cli("import", str(tmp_path / "bad.txt"), "-o",
+                           str(tmp_path / f"b{len(bad)}.image"), image=None)
+        assert code == 2 and "variable name" in err, (bad, err)
+    (tmp_path / "broken.txt").write_text(body.replace('"[:x | x + k]"', '"[:x | x +"'))
+    broken = str(tmp_path / "broken.image")
+    assert cli("import", str(tmp_path / "broken.txt"), "-o", broken, image=None)[0] == 0
+    code, out, _ = cli("verify", broken, image=None)
+    assert code != 0 and "stored block" in out
+    code, _, err = cli("eval", "bb value: 1", image=broken)
+    assert code == 1 and "stored block '[:x | x +'" in err
+
+
+def test_bounds_a_command_can_afford(world):
+    with pytest.raises(ProtoError, match="more than 3,000,000 digits"):
+        world.eval("2 raisedTo: 10000000000")
+    with pytest.raises(ProtoError, match="longer than 100,000,000"):
+        world.eval("| s | s := 'ab'. 1 to: 40 do: [:i | s := s , s]. s size")
+    with pytest.raises(ProtoError, match="more than 10,000,000 items"):
+        world.eval("| s | s := {1}. 1 to: 30 do: [:i | s := s , s]. s size")
+
+
+def test_characters_and_code_points(world):
+    assert world.eval("{$a charCode. 97 asCharacter. (Character value: 955) size}") \
+        == [97, "a", 1]
+    with pytest.raises(ProtoError, match="surrogate"):
+        world.eval("Character value: 55296")

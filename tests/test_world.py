@@ -266,19 +266,20 @@ def test_intervals_and_collections(world):
     assert ev("| s | s := 0. 1 to: 10 by: 2 do: [:i | s := s + i]. s") == 25
     assert ev("| s | s := {}. 3 downTo: 1 do: [:i | s := s , {i}]. s") == [3, 2, 1]
     assert ev("| s | s := {}. #(1 2 3) reverseDo: [:x | s := s , {x}]. s") == [3, 2, 1]
-    assert ev("#(1 2 3 4) reject: [:x | x even]") == (1, 3)
+    assert ev("#(1 2 3 4) reject: [:x | x even]") == [1, 3]
     assert ev("#(1 2 3 4) detect: [:x | x > 2] ifNone: [nil]") == 3
     assert ev("#(1 2) detect: [:x | x > 5] ifNone: ['none']") == "none"
     assert ev("#(1 2 3) anySatisfy: [:x | x > 2]") is True
     assert ev("#(1 2 3) allSatisfy: [:x | x > 2]") is False
-    assert ev("#(1 2 3) with: #(10 20 30) collect: [:a :b | a + b]") == (11, 22, 33)
+    assert ev("#(1 2 3) with: #(10 20 30) collect: [:a :b | a + b]") == [11, 22, 33]
     assert ev("| s | s := {}. #(7 8) doWithIndex: [:x :i | s := s , {i}]. s") == [0, 1]
-    assert ev("#(1 2 3) allButFirst") == (2, 3) and ev("#(1 2 3) allButLast") == (1, 2)
-    assert ev("#(5 6 7 8) copyFrom: 1 to: 2") == (6, 7)
+    assert ev("#(1 2 3) allButFirst") == [2, 3] and ev("#(1 2 3) allButLast") == [1, 2]
+    assert ev("#(5 6 7 8) copyFrom: 1 to: 2") == [6, 7]
     assert ev("#(5 6 7) indexOf: 7") == 2 and ev("#(5 6 7) indexOf: 9") == -1
     assert ev("#(3 1 2) max") == 3 and ev("#(3 1 2) min") == 1 and ev("#(3 1 2) sum") == 6
-    assert ev("#(3 1 2) asSortedCollection") == (1, 2, 3)
-    assert ev("#(3 1 2) sort: [:a :b | a >= b]") == (3, 2, 1)
+    assert ev("#(3 1 2) asSortedCollection") == [1, 2, 3]
+    assert ev("#(3 1 2) sorted: [:a :b | a >= b]") == [3, 2, 1]
+    assert ev("| a | a := #(3 1 2) copy. a sort: [:x :y | x >= y]. a") == [3, 2, 1]
     assert ev("#(1 2) notEmpty") is True and ev("{} sum") == 0
 
 
@@ -287,9 +288,9 @@ def test_string_protocol(world):
     assert ev("'abc' asSymbol") == "abc" and ev("' 42abc' asInteger") == 42
     assert ev("'-7' asInteger") == -7 and ev("'x' asInteger") is None
     assert ev("'hello' beginsWith: 'he'") is True and ev("'hello' endsWith: 'lo'") is True
-    assert ev("'a b  c' substrings") == ("a", "b", "c")
-    assert ev("'a,b;c' substrings: ',;'") == ("a", "b", "c")
-    assert ev("'one\ntwo' lines") == ("one", "two")
+    assert ev("'a b  c' substrings") == ["a", "b", "c"]
+    assert ev("'a,b;c' substrings: ',;'") == ["a", "b", "c"]
+    assert ev("'one\ntwo' lines") == ["one", "two"]
     assert ev("'  x  ' trimBoth") == "x"
     assert ev("'a-b-c' copyReplaceAll: '-' with: '+'") == "a+b+c"
     assert ev("'hello' indexOf: 'l'") == 2 and ev("'hello' occurrencesOf: 'l'") == 2
@@ -321,8 +322,8 @@ def test_review_findings_on_the_language(world):
     assert ev("0.49999999999999994 rounded") == 0
     assert ev("{true} = {1}") is False and ev("{1} = {1.0}") is True
     # <= sorts stably, as in Pharo
-    assert ev("#(#(1 $a) #(1 $b) #(1 $c)) sort: [:x :y | x first <= y first]") == (
-        (1, "a"), (1, "b"), (1, "c"))
+    assert ev("#(#(1 $a) #(1 $b) #(1 $c)) sorted: [:x :y | x first <= y first]") == [
+        (1, "a"), (1, "b"), (1, "c")]
     for source, message in (
             ("#(3 1 2) select: [:x | 1]", "select: the block answered 1, not a boolean"),
             ("#(3 1 2) detect: [:x | 'yes'] ifNone: [0]", "not a boolean"),
@@ -370,7 +371,11 @@ def test_every_command_in_one_process_runs_deep(cli):
 def test_big_integers_print_in_decimal(world):
     text = world.eval("(2 raisedTo: 14001) printString")
     assert text.isdigit() and len(text) == 4215 and text.startswith("5259800734")
-    assert "120,413 digits" in world.eval("(2 raisedTo: 400000) printString")
+    text = world.eval("(2 raisedTo: 400000) printString")  # every digit, however many
+    assert text.isdigit() and len(text) == 120412
+    with pytest.raises(ProtoError, match="not a number") as err:  # an error stays short
+        world.eval("(2 raisedTo: 400000) + 'a'")
+    assert len(str(err.value)) < 300
 
 
 def test_floats_print_and_divide_as_in_pharo(world):
@@ -381,7 +386,7 @@ def test_floats_print_and_divide_as_in_pharo(world):
     assert ev("2.5 printString") == "2.5"
     assert ev("7.5 // 2") == 3 and type(ev("7.5 // 2")) is int
     assert ev("'b' > 'a'") is True and ev("#('b' 'a' 'c') max") == "c"
-    assert ev("#('b' 'a') asSortedCollection") == ("a", "b")
+    assert ev("#('b' 'a') asSortedCollection") == ["a", "b"]
 
 
 def test_number_and_nil_protocol(world):
@@ -408,13 +413,13 @@ def test_strings_are_collections_of_characters(world):
     ev = world.eval
     assert ev("'abc' first") == "a" and ev("'abc' last") == "c"
     assert ev("'abc' collect: [:c | c asUppercase]") == "ABC"
-    assert ev("'abc' collect: [:c | c size]") == (1, 1, 1)
+    assert ev("'abc' collect: [:c | c size]") == [1, 1, 1]
     assert ev("'a1b2' select: [:c | c asInteger notNil]") == "12"
     assert ev("'a1b2' reject: [:c | c asInteger notNil]") == "ab"
     assert ev("'hello' includes: $l") is True and ev("'hello' copyFrom: 1 to: 3") == "ell"
     assert ev("'abc' inject: '' into: [:acc :c | c , acc]") == "cba"
     assert ev("| n | n := 0. 'abc' do: [:c | n := n + 1]. n") == 3
-    assert ev("'abc' asArray") == ("a", "b", "c")
+    assert ev("'abc' asArray") == ["a", "b", "c"]
     with pytest.raises(ProtoError, match="the string is empty"):
         ev("'' first")
 
@@ -431,8 +436,8 @@ def test_numbers_are_read_the_languages_way(world):
 
 def test_lines_index_of_and_float_intervals(world):
     ev = world.eval
-    assert ev("'a\nb\n' lines") == ("a", "b") and ev("'a\r\nb' lines") == ("a", "b")
-    assert ev("'' lines") == ()
+    assert ev("'a\nb\n' lines") == ["a", "b"] and ev("'a\r\nb' lines") == ["a", "b"]
+    assert ev("'' lines") == []
     assert ev("'abc' indexOf: 'bc'") == 1  # a substring too, as SOM's indexOf:
     with pytest.raises(ProtoError, match="not a character or string"):
         ev("'abc' indexOf: 3")

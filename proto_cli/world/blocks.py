@@ -55,9 +55,10 @@ class Block:
 
     def __call__(self, *args: object) -> object:
         if len(args) != len(self.params):
-            from .errors import UsageError
+            from .errors import ProtoError
 
-            raise UsageError(f"block takes {len(self.params)} argument(s), {len(args)} given")
+            raise ProtoError(f"{self.proto_print()[:60]} takes {len(self.params)} argument(s), "
+                             f"{len(args)} given")
         return self.evaluator.run(
             self.body, Scope(dict(zip(self.params, args, strict=True)), self.scope))
 
@@ -102,15 +103,29 @@ def revive(world, stored: StoredBlock) -> Block:
     hit = cache.get(id(stored))
     if hit is not None and hit[0] is stored:
         return hit[1]
-    program = parse(stored.source)
+    from .errors import ProtoError, UsageError
+
+    try:
+        program = parse(stored.source)
+    except UsageError as exc:
+        raise ProtoError(f"stored block {stored.source[:40]!r}: {exc}") from None
     node = program[0] if len(program) == 1 else None
     if type(node) is not BlockNode:
-        from .errors import ProtoError
-
         raise ProtoError(f"a stored block's source is not one block: {stored.source[:60]!r}")
+    bad = [n for n in stored.captured if not _is_variable_name(n) or n in node.params]
+    if bad:
+        raise ProtoError(f"stored block {stored.source[:40]!r}: {bad[0][:30]!r} cannot be a "
+                         "captured variable")
     block = Block(node, StoredScope(dict(stored.captured)), Evaluator(world))
     cache[id(stored)] = (stored, block)
     return block
+
+
+def _is_variable_name(name: str) -> bool:
+    from .syntax import LITERAL_NAMES
+
+    return name.isidentifier() and name != "self" \
+        and name not in LITERAL_NAMES
 
 
 def _names_in(nodes) -> set[str]:

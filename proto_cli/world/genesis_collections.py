@@ -246,9 +246,15 @@ def map_at_put(self, key, value):
         raise ProtoError(f"{describe(self)[:60]} at: {describe(key)[:20]} put:: a stored map "
                          "cannot change (`copy` answers one that can)")
     try:
-        self[freeze(key)] = value
+        frozen = freeze(key)
+        held = frozen in self
     except TypeError:
         raise ProtoError(f"at: {describe(key)[:60]} put:: a map cannot be a key") from None
+    if held and find_key(self, frozen) is ABSENT:  # Python would take true for 1
+        raise ProtoError(f"at: {describe(key)[:60]} put:: this map holds a key it cannot "
+                         "keep apart from this one (true and 1, false and 0 share a place); "
+                         "use another key")
+    self[frozen] = value
     return value
 
 
@@ -262,12 +268,8 @@ def map_remove_key_if_absent(self, key, block):
     if type(self) is not dict:
         raise ProtoError(f"{describe(self)[:60]} removeKey:: a stored map cannot change "
                          "(`copy` answers one that can)")
-    try:
-        return self.pop(freeze(key))
-    except KeyError:
-        return send(block, "value")
-    except TypeError:
-        return send(block, "value")
+    found = find_key(self, key)
+    return send(block, "value") if found is ABSENT else self.pop(found)
 
 
 @on("map", "removeKey:")

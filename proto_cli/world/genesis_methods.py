@@ -23,6 +23,8 @@ def on(traits: str, selector: str):
 # -- traits object: what every value understands ---------------------------------
 @on("object", "printString")
 def print_string(self):
+    if type(self) is int and self.bit_length() > 350_000:  # every digit, however many
+        return send(self, "printString:", 10)
     return describe(self)
 
 
@@ -46,6 +48,9 @@ def identical(self, other):
         return self.oid == other.oid
     if type(self) in (list, dict) or getattr(self, "frozen", True) is False:
         return self is other  # a collection that can change is one object, as in Smalltalk
+    if type(self) is tuple:  # item by item: #(1) is not #(true), though Python says equal
+        return len(self) == len(other) and all(
+            send(a, "==", b) is True for a, b in zip(self, other, strict=True))
     return self is other or self == other
 
 
@@ -63,11 +68,8 @@ def hash_value(self):
     t = type(self)
     if self is None or t is bool:
         return {None: 0, True: 1, False: 2}[self]
-    if t is int:
-        return self
-    if t is float:
-        return int(self) if self == self and self not in (float("inf"), float("-inf")) \
-            and self == int(self) else zlib.crc32(repr(self).encode())
+    if t is int or t is float or is_fraction(self):
+        return hash(self)  # Python's number hash is the same in every process: 1/2 = 0.5
     if t is str:
         return zlib.crc32(self.encode("utf-8", "surrogatepass"))
     if t is bytes:
@@ -79,8 +81,10 @@ def hash_value(self):
         return h
     if hasattr(self, "oid"):
         return self.oid
-    if is_fraction(self):
-        return hash(self)
+    if t in (dict, type(type.__dict__)):  # in any order, as = compares maps
+        return sum(send(k, "hash") ^ send(v, "hash") for k, v in self.items()) & 0x3FFF_FFFF
+    if type(self).__name__ == "ProtoSet":
+        return sum(send(e, "hash") for e in self) & 0x3FFF_FFFF
     return len(describe(self))
 
 
@@ -256,7 +260,7 @@ def divide(self, other):
         raise ProtoError(f"{describe(self)[:60]} / {describe(other)[:60]}:"
                          " the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)[:60]} / 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} / {describe(other)}: division by zero")
     if type(self) is int and type(other) is int:  # exact, as in Pharo: 4 / 3 is 4/3
         return fraction(self, other)
     return exact(self / other)
@@ -269,7 +273,7 @@ def floor_divide(self, other):
         raise ProtoError(f"{describe(self)[:60]} // {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)[:60]} // 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} // {describe(other)}: division by zero")
     q = self // other
     if type(q) is float:  # an integer, as in Smalltalk (7.5 // 2 is 3)
         if q != q or q in (float("inf"), float("-inf")):
@@ -286,7 +290,7 @@ def modulo(self, other):
         raise ProtoError(f"{describe(self)[:60]} \\\\ {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)[:60]} \\\\ 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} \\\\ {describe(other)}: division by zero")
     return exact(self % other)
 
 
@@ -297,8 +301,8 @@ def remainder(self, other):
         raise ProtoError(f"{describe(self)[:60]} rem: {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)[:60]} rem: 0: division by zero")
-    return self - other * send(self, "quo:", other)
+        raise ProtoError(f"{describe(self)[:60]} rem: {describe(other)}: division by zero")
+    return exact(self - other * send(self, "quo:", other))
 
 
 @on("number", "quo:")
@@ -308,7 +312,7 @@ def quotient(self, other):
         raise ProtoError(f"{describe(self)[:60]} quo: {describe(other)[:60]}: "
                          "the argument is not a number")
     if other == 0:
-        raise ProtoError(f"{describe(self)[:60]} quo: 0: division by zero")
+        raise ProtoError(f"{describe(self)[:60]} quo: {describe(other)}: division by zero")
     if type(self) is not float and type(other) is not float:  # exact: integers, fractions
         q = abs(self) // abs(other)
         return q if (self < 0) == (other < 0) else -q
@@ -382,17 +386,17 @@ def between_and(self, low, high):
 
 @on("number", "abs")
 def absolute(self):
-    return abs(self)
+    return exact(abs(self))
 
 
 @on("number", "negated")
 def negated(self):
-    return -self
+    return exact(-self)
 
 
 @on("number", "squared")
 def squared(self):
-    return self * self
+    return exact(self * self)
 
 
 @on("number", "sqrt")
@@ -410,10 +414,16 @@ def raised_to(self, power):
     if self == 0 and power < 0:
         raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}:"
                          " division by zero")
-    if type(power) is int and power < 0 and type(self) is not float:
-        from fractions import Fraction  # exact, as in Pharo: 10 raisedTo: -1 is 1/10
+    if type(power) is int and type(self) is not float:
+        size = abs(power) * max(self.numerator.bit_length(), self.denominator.bit_length())
+        if size > 10_000_000:  # as bitShift: and factorial, a bound a command can afford
+            raise ProtoError(f"{describe(self)[:60]} raisedTo: {power}: the result would have "
+                             "more than 3,000,000 digits")
+        if power < 0:
+            from fractions import Fraction  # exact, as in Pharo: 10 raisedTo: -1 is 1/10
 
-        return exact(Fraction(self) ** power)
+            return exact(Fraction(self) ** power)
+        return exact(self**power)
     result = self**power
     if type(result) is complex:
         raise ProtoError(f"{describe(self)[:60]} raisedTo: {describe(power)[:60]}: no real result")
@@ -688,7 +698,7 @@ def round_to(self, quantum):
     if (type(quantum) not in (int, float) and not is_fraction(quantum)) or quantum == 0:
         raise ProtoError(f"{describe(self)[:60]} roundTo: {describe(quantum)[:60]}: a "
                          "number other than 0")
-    return send(send(self, "/", quantum), "rounded") * quantum
+    return exact(send(send(self, "/", quantum), "rounded") * quantum)
 
 
 @on("number", "printString:")
@@ -741,7 +751,7 @@ def to_by(self, stop, step):
     # items as `0 to: 1 by: 0.1 do:` runs
     out, i = [], self
     while (i <= stop) if step > 0 else (i >= stop):
-        out.append(i)
+        out.append(exact(i))
         i += step
     return tuple(out)
 
@@ -757,7 +767,7 @@ def to_by_do(self, stop, step, block):
     i = self
     while (i <= stop) if step > 0 else (i >= stop):
         send(block, "value:", i)
-        i += step
+        i = exact(i + step)
     return self
 
 
@@ -799,6 +809,9 @@ def string_concat(self, other):
     if type(other) is not str:
         raise ProtoError(f"{describe(self)[:60]} , {describe(other)[:60]}: the argument is "
                          "not a string")
+    if len(self) + len(other) > 100_000_000:
+        raise ProtoError(f"{describe(self)[:40]} , ...: the string would be longer than "
+                         "100,000,000 characters")
     return self + other
 
 
@@ -901,7 +914,7 @@ def string_is_empty(self):
 @on("string", "asArray")
 def string_as_array(self):
     # its characters, each a one-character string
-    return tuple(self)
+    return list(self)
 
 
 @on("string", "do:")
@@ -943,7 +956,7 @@ def string_collect(self, block):
     out = [send(block, "value:", ch) for ch in self]
     if all(type(x) is str and len(x) == 1 for x in out):
         return "".join(out)
-    return tuple(out)
+    return list(out)
 
 
 @on("string", "select:")
@@ -1053,7 +1066,7 @@ def string_ends_with(self, suffix):
 
 @on("string", "substrings")
 def string_substrings(self):
-    return tuple(self.split())
+    return list(self.split())
 
 
 @on("string", "substrings:")
@@ -1071,7 +1084,7 @@ def string_substrings_by(self, separators):
             word += ch
     if word:
         out.append(word)
-    return tuple(out)
+    return list(out)
 
 
 @on("string", "lines")
@@ -1080,7 +1093,7 @@ def string_lines(self):
     text = self.replace("\r\n", "\n").replace("\r", "\n")
     if text.endswith("\n"):
         text = text[:-1]
-    return tuple(text.split("\n")) if self else ()
+    return list(text.split("\n")) if self else []
 
 
 @on("string", "trimBoth")
@@ -1205,8 +1218,11 @@ def list_at(self, index):
 def list_concat(self, other):
     # a list joins a list; any other value is added at the end (SOM's `v , 3`)
     if type(other) not in (tuple, list):
-        return type(self)((*self, other))
-    return type(self)((*self, *other))
+        return [*self, other]
+    if len(self) + len(other) > 10_000_000:
+        raise ProtoError(f"{describe(self)[:40]} , ...: the list would have more than "
+                         "10,000,000 items")
+    return [*self, *other]
 
 
 @on("list", "with:")
@@ -1240,37 +1256,37 @@ def list_includes(self, item):
 
 @on("list", "reversed")
 def list_reversed(self):
-    return tuple(reversed(self))
+    return list(reversed(self))
 
 
 @on("list", "do:")
 def list_do(self, block):
-    for item in self:
+    for item in tuple(self):  # a snapshot: the block may add to a list
         send(block, "value:", item)
     return self
 
 
 @on("list", "collect:")
 def list_collect(self, block):
-    return tuple(send(block, "value:", item) for item in self)
+    return [send(block, "value:", item) for item in tuple(self)]
 
 
 @on("list", "select:")
 def list_select(self, block):
     out = []
-    for item in self:
+    for item in tuple(self):  # a snapshot: the block may add to a list
         answer = send(block, "value:", item)
         if type(answer) is not bool:
             raise ProtoError(f"select: the block answered {describe(answer)[:60]}, not a boolean")
         if answer:
             out.append(item)
-    return tuple(out)
+    return list(out)
 
 
 @on("list", "inject:into:")
 def list_inject_into(self, initial, block):
     acc = initial
-    for item in self:
+    for item in tuple(self):  # a snapshot: the block may add to a list
         acc = send(block, "value:value:", acc, item)
     return acc
 
@@ -1291,18 +1307,18 @@ def list_not_empty(self):
 @on("list", "reject:")
 def list_reject(self, block):
     out = []
-    for item in self:
+    for item in tuple(self):  # a snapshot: the block may add to a list
         answer = send(block, "value:", item)
         if type(answer) is not bool:
             raise ProtoError(f"reject: the block answered {describe(answer)[:60]}, not a boolean")
         if not answer:
             out.append(item)
-    return tuple(out)
+    return list(out)
 
 
 @on("list", "detect:ifNone:")
 def list_detect_if_none(self, block, none):
-    for item in self:
+    for item in tuple(self):  # a snapshot: the block may add to a list
         answer = send(block, "value:", item)
         if type(answer) is not bool:
             raise ProtoError(f"detect: the block answered {describe(answer)[:60]}, not a boolean")
@@ -1313,7 +1329,7 @@ def list_detect_if_none(self, block, none):
 
 @on("list", "anySatisfy:")
 def list_any_satisfy(self, block):
-    for item in self:
+    for item in tuple(self):  # a snapshot: the block may add to a list
         answer = send(block, "value:", item)
         if type(answer) is not bool:
             raise ProtoError(f"anySatisfy: the block answered {describe(answer)[:60]}, not a "
@@ -1325,7 +1341,7 @@ def list_any_satisfy(self, block):
 
 @on("list", "allSatisfy:")
 def list_all_satisfy(self, block):
-    for item in self:
+    for item in tuple(self):  # a snapshot: the block may add to a list
         answer = send(block, "value:", item)
         if type(answer) is not bool:
             raise ProtoError(f"allSatisfy: the block answered {describe(answer)[:60]}, not a "
@@ -1337,7 +1353,7 @@ def list_all_satisfy(self, block):
 
 @on("list", "reverseDo:")
 def list_reverse_do(self, block):
-    for item in reversed(self):
+    for item in reversed(tuple(self)):
         send(block, "value:", item)
     return self
 
@@ -1345,14 +1361,14 @@ def list_reverse_do(self, block):
 @on("list", "doWithIndex:")
 def list_do_with_index(self, block):
     # the block gets each item and its index (from 0)
-    for index, item in enumerate(self):
+    for index, item in enumerate(tuple(self)):
         send(block, "value:value:", item, index)
     return self
 
 
 @on("list", "keysAndValuesDo:")
 def list_keys_and_values_do(self, block):
-    for index, item in enumerate(self):
+    for index, item in enumerate(tuple(self)):
         send(block, "value:value:", index, item)
     return self
 
@@ -1362,17 +1378,17 @@ def list_with_collect(self, other, block):
     if type(other) not in (tuple, list) or len(other) != len(self):
         raise ProtoError(f"{describe(self)[:60]} with: {describe(other)[:60]} collect:: the "
                          "argument is not a list of the same size")
-    return tuple(send(block, "value:value:", a, b) for a, b in zip(self, other, strict=True))
+    return list(send(block, "value:value:", a, b) for a, b in zip(self, other, strict=True))
 
 
 @on("list", "allButFirst")
 def list_all_but_first(self):
-    return tuple(self[1:])
+    return list(self[1:])
 
 
 @on("list", "allButLast")
 def list_all_but_last(self):
-    return tuple(self[:-1])
+    return list(self[:-1])
 
 
 @on("list", "copyFrom:to:")
@@ -1384,7 +1400,7 @@ def list_copy_from_to(self, start, stop):
     if not (0 <= start <= stop + 1 and stop < len(self)):
         raise ProtoError(f"{describe(self)[:60]} copyFrom: {start} to: {stop}: index out of "
                          f"bounds (0..{len(self) - 1})")
-    return tuple(self[start:stop + 1])
+    return list(self[start:stop + 1])
 
 
 @on("list", "indexOf:")
@@ -1435,11 +1451,25 @@ def list_sum(self):
 
 @on("list", "asSortedCollection")
 def list_as_sorted(self):
-    return send(self, "sort:", None)
+    return send(list(self), "sort:", None)
+
+
+@on("list", "sorted:")
+def list_sorted(self, block):
+    return send(list(self), "sort:", block)
+
+
+@on("list", "sorted")
+def list_sorted_default(self):
+    return send(list(self), "sort:", None)
 
 
 @on("list", "sort:")
 def list_sort(self, block):
+    if type(self) is not list:
+        raise ProtoError(f"{describe(self)[:60]} sort:: a literal or stored list cannot be "
+                         "sorted in place (`sorted:` or `asSortedCollection` answer a sorted "
+                         "copy)")
     # sorted in place if the list can change, else a sorted copy; by a merge sort that keeps
     # the left item when the block says it comes first: stable for <= (as in Pharo)
     def before(a, b):
@@ -1465,29 +1495,24 @@ def list_sort(self, block):
             merged += left[i:] + right[j:]
         items = merged
         width *= 2
-    if type(self) is list:  # a list that can change is sorted in place, as in Pharo
-        self[:] = items
-        return self
-    return tuple(items)
+    self[:] = items  # in place, as in Pharo (asSortedCollection and sorted: copy first)
+    return self
 
 
 # -- traits map -------------------------------------------------------------------
 @on("map", "at:")
 def map_at(self, key):
     # a missing key is an error, as in Pharo (SOM answers nil; at:ifAbsent: says what to do)
-    try:
-        return self[freeze(key)]
-    except (KeyError, TypeError):
-        raise ProtoError(f"{describe(self)[:60]} at: {describe(key)[:60]}: key not found") \
-            from None
+    found = find_key(self, key)
+    if found is ABSENT:
+        raise ProtoError(f"{describe(self)[:60]} at: {describe(key)[:60]}: key not found")
+    return self[found]
 
 
 @on("map", "at:ifAbsent:")
 def map_at_if_absent(self, key, block):
-    try:
-        return self[freeze(key)]
-    except (KeyError, TypeError):
-        return send(block, "value")
+    found = find_key(self, key)
+    return send(block, "value") if found is ABSENT else self[found]
 
 
 @on("map", "size")
@@ -1497,20 +1522,17 @@ def map_size(self):
 
 @on("map", "keys")
 def map_keys(self):
-    return tuple(self.keys())
+    return list(self.keys())
 
 
 @on("map", "values")
 def map_values(self):
-    return tuple(self.values())
+    return list(self.values())
 
 
 @on("map", "includesKey:")
 def map_includes_key(self, key):
-    try:
-        return freeze(key) in self
-    except TypeError:
-        return False
+    return find_key(self, key) is not ABSENT
 
 
 @on("map", "copyAt:put:")

@@ -69,7 +69,7 @@ def list_copy_from(self, start):
     if not 0 <= start <= len(self):
         raise ProtoError(f"{describe(self)[:60]} copyFrom: {start}: index out of bounds "
                          f"(0..{len(self) - 1})")
-    return type(self)(self[start:])
+    return list(self[start:])
 
 
 @on("list", "extendedWith:")
@@ -378,10 +378,28 @@ def float_e(self):
 # -- lobby Character: characters are one-character strings ------------------------------
 @on("Character", "value:")
 def character_value(self, code):
-    if type(code) is not int or not 0 <= code <= 0x10FFFF:
+    if type(code) is not int or not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
         raise ProtoError(f"Character value: {describe(code)[:60]}: a code point is an integer "
-                         "from 0 to 1114111")
+                         "from 0 to 1114111, not a surrogate (55296 to 57343)")
     return chr(code)
+
+
+@on("number", "asCharacter")
+def number_as_character(self):
+    return send(lobby.send("Character"), "value:", self)
+
+
+@on("string", "charCode")
+def string_char_code(self):
+    # a character is a one-character string: its code point (Pharo's asInteger of $a)
+    if len(self) != 1:
+        raise ProtoError(f"{describe(self)[:60]} charCode: not one character")
+    return ord(self)
+
+
+@on("string", "codePoint")
+def string_code_point(self):
+    return send(self, "charCode")
 
 
 @on("Character", "cr")

@@ -33,17 +33,21 @@ def is_language_source(source: str) -> bool:
     return source.lstrip().startswith("[")
 
 
-def block_of(source: str, selector: str):
-    """The parsed block a method's source is, checked against its selector."""
+def block_of(source: str, selector: str | None):
+    """The parsed block a method's source is, checked against its selector (None: a
+    stored block, of any arity)."""
     from .syntax import BlockNode, parse
 
+    what = f"method {selector}" if selector is not None else "block"
     try:
         program = parse(source)
     except UsageError as exc:
-        raise UsageError(f"method {selector}: {exc}") from None
+        raise UsageError(f"{what}: {exc}") from None
     node = program[0] if len(program) == 1 else None
     if type(node) is not BlockNode:
-        raise UsageError(f"method {selector}: the source must be one block, [:arg | ...]")
+        raise UsageError(f"{what}: the source must be one block, [:arg | ...]")
+    if selector is None:
+        return node
     want = selector_arity(selector)
     if len(node.params) != want:
         raise UsageError(f"method {selector}: takes {want} argument(s), but the block has "

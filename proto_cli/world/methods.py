@@ -78,7 +78,7 @@ def method_env(world) -> dict:
 
         return Mirror(world, obj)
 
-    from image_format.values import ProtoSet, freeze
+    from image_format.values import ABSENT, ProtoSet, find_key, freeze
 
     from . import exact
 
@@ -86,6 +86,8 @@ def method_env(world) -> dict:
         "send": send,
         "ProtoSet": ProtoSet,
         "freeze": freeze,
+        "find_key": find_key,
+        "ABSENT": ABSENT,
         "is_fraction": exact.is_fraction,
         "a_number": exact.a_number,
         "exact": exact.exact,

@@ -49,6 +49,8 @@ def describe(value: object, name_of=None, depth: int = 0) -> str:
     if callable(getattr(value, "proto_print", None)):
         return value.proto_print()
     if t.__name__ == "Fraction" and t.__module__ == "fractions":
+        if value.denominator == 1:
+            return describe(value.numerator)
         return f"{describe(value.numerator)}/{describe(value.denominator)}"
     if t.__module__ == "image_format.values":
         if t.__name__ == "ProtoSet":

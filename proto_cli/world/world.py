@@ -145,11 +145,13 @@ class World(Dispatcher):
             raise SlotError(f"parent slot {name}* must hold an object, not {self.describe(value)}")
         if kind == METHOD and type(value) is not str:
             raise SlotError(f"method slot {name} must hold source text")
+        live = None
         try:
             record = kind.encode() + encode(value, _ref_of)
         except EncodeError:
-            from .blocks import storable  # a block, kept as its source and captured values
+            from .blocks import Block, storable  # a block: its source and captured values
 
+            live = value if type(value) is Block else None
             value = storable(value)
             try:
                 record = kind.encode() + encode(value, _ref_of)
@@ -160,7 +162,9 @@ class World(Dispatcher):
                 record += encode(meta, _ref_of)
         except EncodeError as exc:
             raise SlotError(f"cannot store in slot {name}: {exc}") from None
-        if type(value) not in _SCALARS and type(value) is not ProtoObject:
+        if live is not None:
+            value = live  # the rest of this command sees the live block, over live variables
+        elif type(value) not in _SCALARS and type(value) is not ProtoObject:
             value = decode_prefix(record, self.object, 1)[0]  # freeze lists and maps
         old = self._replaced(obj, name)
         self.txn.put(L.slot_key(obj.oid, name), record)
@@ -247,9 +251,11 @@ class World(Dispatcher):
 
     def call_block(self, block, *args, arity: bool = False):
         """Run a block (live, or revived from a slot) with args; or its argument count."""
-        from .blocks import Block, revive
+        if type(block) is _Block and not arity:  # the hot path: a loop's body
+            return block(*args)
+        from .blocks import revive
 
-        live = block if type(block) is Block else revive(self, block)
+        live = block if type(block) is _Block else revive(self, block)
         return len(live.params) if arity else live(*args)
 
     def describe(self, value: object) -> str:
@@ -314,6 +320,7 @@ def _traits_table() -> dict:
 
 
 _TRAITS_OF = _traits_table()
+_Block = next(t for t, name in _TRAITS_OF.items() if name == "block")
 
 
 def _late_traits(t: type) -> str:
