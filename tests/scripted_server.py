@@ -37,6 +37,9 @@ class ScriptedServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
+                if self.path.rstrip("/") == "/api/tags":  # Ollama's own API
+                    return self._send(200, {"models": [
+                        {"name": server.model_id, "digest": "ab" * 32}]})
                 if self.path.rstrip("/") != "/v1/models":
                     return self._send(404, {"error": {"message": "not found"}})
                 if server.mode == "no-models":
@@ -59,6 +62,8 @@ class ScriptedServer:
                 if mode == "not-json":
                     return self._raw(200, b"<html>proxy error</html>")
                 fmt = body.get("response_format") or {}
+                if self.path.rstrip("/") == "/api/chat":  # Ollama: the schema is `format`
+                    fmt = {"schema": body.get("format") or {}}
                 if mode == "llama-cpp-python" and fmt.get("type") != "json_object":
                     # as llama-cpp-python 0.3.36 does: a 500 carrying its validation error
                     return self._send(500, {"error": {"message": "1 validation error: {'loc':"
@@ -75,6 +80,10 @@ class ScriptedServer:
                     return self._send(500, {"error": {"message": "no answer left"}})
                 else:
                     content = server.answers.pop(0)
+                if self.path.rstrip("/") == "/api/chat":
+                    return self._send(200, {"model": server.model_id, "done": True,
+                                            "message": {"role": "assistant",
+                                                        "content": content}})
                 return self._send(200, {"id": "x", "object": "chat.completion",
                                         "model": server.model_id, "choices": [
                                             {"index": 0, "finish_reason": "stop",

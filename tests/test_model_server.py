@@ -40,6 +40,15 @@ def test_llama_cpp_python_spelling_is_used_when_the_other_is_refused():
         assert server.requests[-1]["response_format"]["schema"] == SCHEMA
 
 
+def test_ollamas_own_api_takes_the_schema_as_format_and_reports_a_digest():
+    with ScriptedServer(['{"a": 1}'], model_id="qwen2.5-coder:7b") as server:
+        backend = HttpBackend(server.url.replace("/v1", "/api"))
+        assert backend.complete([{"role": "user", "content": "q"}], SCHEMA) == '{"a": 1}'
+        (request,) = server.requests
+        assert request["format"] == SCHEMA and request["options"]["seed"] == 0
+        assert backend.sha256 == "ab" * 32 and backend.path.startswith("qwen2.5-coder:7b via")
+
+
 def test_the_api_key_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("PROTO_MODEL_API_KEY", "sk-test")
     with ScriptedServer(['{"a": 1}']) as server:

@@ -1,5 +1,7 @@
 """Model servers: the learner asks any OpenAI-compatible chat completions endpoint
-(`http://HOST:PORT/v1`): `proto model serve`, llama.cpp's `llama-server`, vLLM, Ollama.
+(`http://HOST:PORT/v1`): `proto model serve`, llama.cpp's `llama-server`, vLLM, Ollama;
+or Ollama's own API (`http://HOST:11434/api`), which takes the schema as `format` and
+reports each model's digest.
 
 The prompt is the one the in-process model gets, and the answer's JSON schema goes to
 the server as its structured-output constraint (`response_format`). Servers spell it
@@ -61,6 +63,8 @@ class HttpBackend:
         self.timeout = timeout if timeout is not None else _timeout()
         self.model_id = os.environ.get(MODEL_VAR) or None
         self.sha256 = ""  # the server's digest of its model, where it reports one
+        # Ollama's own API (`http://HOST:11434/api`) takes the schema as `format`
+        self.ollama = parts.path.rstrip("/").endswith("/api")
         self._dialect = "json_schema"
 
     @property
@@ -76,6 +80,8 @@ class HttpBackend:
         if self.model_id is None:
             self.model_id = self._served_model()
         temp = self.temperature if temperature is None else max(self.temperature, temperature)
+        if self.ollama:
+            return self._ollama_chat(messages, schema, max_tokens, temp)
         body = {"model": self.model_id, "messages": messages, "temperature": temp,
                 "max_tokens": max_tokens, "seed": 0, "stream": False}
         if schema is not None:
@@ -101,8 +107,43 @@ class HttpBackend:
             self.model_id = reported[:200]
         return content
 
+    def _ollama_chat(self, messages: list[dict], schema: dict | None, max_tokens: int,
+                     temperature: float) -> str:
+        body = {"model": self.model_id, "messages": messages, "stream": False,
+                "options": {"temperature": temperature, "seed": 0, "num_predict": max_tokens}}
+        if schema is not None:
+            body["format"] = schema
+        reply = self._request("/chat", body, refused_is_final=True)
+        try:
+            content = reply["message"]["content"]
+        except (KeyError, TypeError):
+            raise ModelServerError(f"model server {self.endpoint}: the answer has no "
+                                   "message.content") from None
+        if not isinstance(content, str):
+            raise ModelServerError(f"model server {self.endpoint}: the answer's content is "
+                                   "not text")
+        if schema is not None:
+            try:
+                json.loads(content)
+            except ValueError:
+                raise ModelServerError(f"model server {self.endpoint}: the answer is not the "
+                                       "JSON its schema asks for") from None
+        return content
+
     def _served_model(self) -> str:
         """The model the server serves (the first it lists), as provenance names it."""
+        if self.ollama:  # /api/tags: each model's name and digest
+            reply = self._request("/tags", None, refused_is_final=True)
+            models = reply.get("models") if isinstance(reply, dict) else None
+            if not isinstance(models, list) or not models or not isinstance(models[0], dict) \
+                    or not isinstance(models[0].get("name"), str):
+                raise ModelServerError(f"model server {self.endpoint}: /tags lists no model "
+                                       f"(set {MODEL_VAR} to name one)")
+            digest = models[0].get("digest")
+            if isinstance(digest, str) and len(digest) == 64 \
+                    and all(c in "0123456789abcdef" for c in digest.lower()):
+                self.sha256 = digest.lower()
+            return models[0]["name"][:200]
         reply = self._request("/models", None, refused_is_final=True)
         data = reply.get("data") if isinstance(reply, dict) else None
         if not isinstance(data, list) or not data or not isinstance(data[0], dict) \
