@@ -23,8 +23,12 @@ class ScriptedServer:
     """
 
     def __init__(self, answers: list, mode: str = "ok", delay: float = 0.0,
-                 model_id: str = "scripted-model") -> None:
+                 model_id: str = "scripted-model", by_selector: dict | None = None) -> None:
         self.answers = [a if isinstance(a, str) else json.dumps(a) for a in answers]
+        # for concurrent clients: the answer for a question naming this selector
+        self.by_selector = {k: v if isinstance(v, str) else json.dumps(v)
+                            for k, v in (by_selector or {}).items()}
+        self.lock = threading.Lock()
         self.mode = mode
         self.delay = delay
         self.model_id = model_id
@@ -71,15 +75,20 @@ class ScriptedServer:
                                                       "'msg': \"Input should be 'text' or "
                                                       "'json_object'\"}"}})
                 schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema") or {}
+                asked = body["messages"][-1]["content"] if body.get("messages") else ""
+                chosen = [v for k, v in server.by_selector.items() if k in asked]
                 if mode == "free-text":
                     content = "Sure! Here is the binding you asked for."
                 elif set(schema.get("properties", {})) == {"oracle"} \
                         and not server.next_is_oracle():
                     content = '{"oracle":null}'  # as the scripted backend: none recorded
+                elif chosen:
+                    content = chosen[0]
                 elif not server.answers:
                     return self._send(500, {"error": {"message": "no answer left"}})
                 else:
-                    content = server.answers.pop(0)
+                    with server.lock:
+                        content = server.answers.pop(0)
                 if self.path.rstrip("/") == "/api/chat":
                     return self._send(200, {"model": server.model_id, "done": True,
                                             "message": {"role": "assistant",

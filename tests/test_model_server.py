@@ -128,3 +128,32 @@ def test_the_environment_names_the_server(tiny_image):  # noqa: F811
                        env={"PROTO_MODEL_URL": server.url})
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["learned"] is True and server.requests
+
+
+@needs_bwrap
+def test_processes_learning_at_once_through_one_server_all_install(tiny_image, image_path):  # noqa: F811
+    import os
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .conftest import PROTO, ROOT
+
+    answers = {"halfOf:": answer("tiny_half", ["arg1"], [4.0], 2.0),
+               "doubleOf:": answer("tiny_double", ["arg1"], [4.0], 8.0),
+               "plus:": answer("tiny_add", ["arg1", "arg2"], [2, 5], 7)}
+    sends = {"halfOf:": ["halfOf:", "5.0"], "doubleOf:": ["doubleOf:", "1.5"],
+             "plus:": ["plus:", "2", "and:", "3"]}
+    with ScriptedServer([], by_selector=answers) as server:
+        env = {**os.environ, "PROTO_IMAGE": image_path, "PROTO_MODEL_URL": server.url}
+
+        def send(words):
+            return subprocess.run([*PROTO, "send", "--json", "t", *words], capture_output=True,
+                                  text=True, env=env, cwd=ROOT, timeout=120)
+
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            done = list(pool.map(send, sends.values()))
+    for r in done:
+        assert r.returncode == 0, r.stderr
+    assert [json.loads(r.stdout)["result"] for r in done] == [2.5, 3.0, 5]
+    r = tiny_image("methods", "--json", "t")
+    assert {m["selector"] for m in json.loads(r.stdout)} >= {"halfOf:", "doubleOf:", "plus:and:"}
