@@ -161,6 +161,8 @@ class LlamaBackend:
             if token is None:
                 break
             out += self._token_bytes(llm, token)
+            if node.finished:
+                break  # the answer is complete: what the model makes of it is not needed
             llm.eval([token])
         return out.decode("utf-8", errors="replace")
 
