@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from . import actions
+from . import actions, session
 from . import build_cli as build_commands
 from . import image_cli as image_commands
 from .progress import progress_display
@@ -59,9 +59,14 @@ def _image(image: str | None) -> str | None:
 
 
 @app.command()
-def init(path: Annotated[str, typer.Argument(help="Image file to create.")]) -> None:
-    """Create a new image holding the genesis world."""
-    print(actions.init(path))
+def init(
+    path: Annotated[str | None, typer.Argument(
+        help="Image file to create (default: -i, or $PROTO_IMAGE).", show_default=False)]
+    = None,
+    image: ImageOpt = None,
+) -> None:
+    """Create a new image holding the genesis world: `proto init demo.image`."""
+    print(actions.init(path or _image(image) or session.image_path(None)))
 
 
 @app.command(context_settings=_WORDS)
@@ -76,7 +81,7 @@ def send(
     review: ReviewOpt = False,
     approve: ApproveOpt = False,
 ) -> None:
-    """Send one message: `proto send point x: 10`. Options go before RECEIVER."""
+    """Send one message: `proto send point x: 10`. Options may follow the words."""
     with progress_display() as progress:
         out = actions.send(_image(image), receiver, words or [], json, learn=not no_learn,
                            model=model, progress=progress, review=_reviewer(review, approve))
@@ -170,11 +175,33 @@ app.add_typer(lib_app, name="lib")
 def lib_add(
     name: Annotated[str, typer.Argument(help="Lobby name for the library object.")],
     header: Annotated[str, typer.Option("--header", help="Header on the include path (zlib.h).")],
-    library: Annotated[str, typer.Option("--library", help="Shared library: soname or path.")],
+    library: Annotated[str, typer.Option(
+        "--library", help="Shared library: a short name (z, bz2), a soname or a path.")],
     image: ImageOpt = None,
 ) -> None:
-    """Bind a C library: a new object that inherits learning from cLibrary."""
+    """Bind a C library: `proto lib add z --header zlib.h --library z`."""
     print(actions.lib_add(_image(image), name, header, library))
+
+
+@lib_app.command("list")
+def lib_list(image: ImageOpt = None, json: JsonOpt = False) -> None:
+    """The library objects: `proto lib list --json`."""
+    found = actions.lib_list(_image(image))
+    if json:
+        print(dump_json(found))
+        return
+    for lib in found:
+        print(visible(f"{lib['name']}\t{lib['library']}\t{lib['header']}\t"
+                      f"{lib['learned']} learned"))
+
+
+@lib_app.command("remove")
+def lib_remove(
+    name: Annotated[str, typer.Argument(help="Lobby name of the library object.")],
+    image: ImageOpt = None,
+) -> None:
+    """Take a library object out of the lobby: `proto lib remove z`."""
+    print(actions.lib_remove(_image(image), name))
 
 
 @app.command(context_settings=_WORDS)

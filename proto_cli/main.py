@@ -9,7 +9,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         _tolerate_surrogates()
+        from .argv import hoisted
         from .fastpath import try_send
+
+        argv = hoisted(argv)
 
         parsed = try_send(argv)
         if parsed is not None:

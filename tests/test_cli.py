@@ -130,3 +130,54 @@ def test_an_expression_starting_with_a_minus_is_no_option(proto):
         r = proto(*args)
         assert r.returncode == 0 and "-1" in r.stdout, r.stderr
     assert proto("eval", "-3 abs").stdout.strip() == "3"
+
+
+@pytest.mark.parametrize("argv", [
+    ["send", "3", "+", "4", "--json"], ["--json", "send", "3", "+", "4"],
+    ["send", "--json", "3", "+", "4"], ["send", "3", "+", "4", "--no-learn", "--json"],
+    ["eval", "3 + 4", "--json"], ["--json", "eval", "3 + 4"]])
+def test_options_go_anywhere(proto, argv):
+    r = proto(*argv)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["result"] == 7
+
+
+def test_a_negative_receiver_and_unknown_or_incomplete_options(proto):
+    assert proto("send", "--", "-3", "abs", "--json").stdout.strip() == \
+        '{"result": 3, "learned": false}'
+    assert proto("send", "-3", "abs").stdout.strip() == "3"
+    assert proto("send", "3", "-", "4").stdout.strip() == "-1"
+    r = proto("send", "3", "+", "4", "--bogus")
+    assert r.returncode == 2 and "no option --bogus" in r.stderr
+    r = proto("send", "3", "+", "4", "--model")
+    assert r.returncode == 2 and "--model needs a value" in r.stderr
+
+
+def test_init_reads_the_image_option_and_the_environment(proto, tmp_path):
+    target = tmp_path / "env.image"
+    r = proto("init", env={"PROTO_IMAGE": str(target)})
+    assert r.returncode == 0 and target.exists(), r.stderr
+    other = tmp_path / "opt.image"
+    assert proto("-i", str(other), "init").returncode == 0 and other.exists()
+    r = proto("init", image=None)
+    assert r.returncode == 2 and "PROTO_IMAGE" in r.stderr
+
+
+def test_short_library_names_resolve_as_the_linker_does(proto):
+    r = proto("lib", "add", "z", "--header", "zlib.h", "--library", "z")
+    assert r.returncode == 0 and "libz.so.1" in r.stdout, r.stderr
+    r = proto("lib", "add", "zz", "--header", "zlib.h", "--library", "libz.so")
+    assert r.returncode == 0 and "libz.so.1" in r.stdout, r.stderr
+    r = proto("lib", "add", "nope", "--header", "zlib.h", "--library", "zzz")
+    assert r.returncode == 2 and "closest on this system: " in r.stderr and "libz" in r.stderr
+
+
+def test_lib_list_and_remove(proto):
+    assert proto("lib", "add", "z", "--header", "zlib.h", "--library", "z").returncode == 0
+    listed = json.loads(proto("lib", "list", "--json").stdout)
+    assert listed == [{"name": "z", "header": "zlib.h", "library": "libz.so.1", "learned": 0}]
+    assert "z\tlibz.so.1\tzlib.h\t0 learned" in proto("lib", "list").stdout
+    r = proto("lib", "remove", "genesis")
+    assert r.returncode == 2 and "not a library object" in r.stderr
+    assert proto("lib", "remove", "z").returncode == 0
+    assert json.loads(proto("lib", "list", "--json").stdout) == []

@@ -1,0 +1,69 @@
+"""Options anywhere on the command line, as git, sqlite-utils and llm accept them.
+
+`send`, `eval` and `learn` take message words, which Typer reads as one run of
+arguments (a word like `-3` or `-` is a receiver or a selector, not an option). Before
+either parser sees the command line, the options of those commands are moved from
+wherever they are (after the message words, or before the command name) to just after
+the command name. A word that starts with `--` is never a message word; `--` alone still
+marks where the words begin, so a negative receiver reads as one (`proto send -- -3 abs`).
+No module is imported here: `send`'s start-up is measured.
+"""
+
+from __future__ import annotations
+
+WORD_COMMANDS = frozenset({"send", "eval", "learn"})
+FLAGS = frozenset({"--json", "--no-learn", "--review", "--approve"})
+VALUED = frozenset({"-i", "--image", "--model"})
+GLOBAL_VALUED = frozenset({"-i", "--image"})
+
+
+def hoisted(argv: list[str]) -> list[str]:
+    """argv with the options of a word command gathered right after its name."""
+    i, n = 0, len(argv)
+    globals_: list[str] = []  # -i/--image before the command: the app's own option
+    own: list[str] = []  # the command's options, written before its name
+    while i < n:
+        arg = argv[i]
+        if arg in GLOBAL_VALUED and i + 1 < n:
+            globals_ += argv[i:i + 2]
+            i += 2
+        elif arg.startswith("--image="):
+            globals_.append(arg)
+            i += 1
+        elif arg in FLAGS or arg.startswith("--model="):
+            own.append(arg)
+            i += 1
+        elif arg == "--model" and i + 1 < n:
+            own += argv[i:i + 2]
+            i += 2
+        else:
+            break
+    if i >= n or argv[i] not in WORD_COMMANDS:
+        return argv
+    command = argv[i]
+    words: list[str] = []
+    j = i + 1
+    while j < n:
+        arg = argv[j]
+        if arg == "--":
+            pass  # only marks where the words begin
+        elif arg in VALUED:
+            if j + 1 >= n:
+                raise _usage(f"{command}: {arg} needs a value")
+            own += argv[j:j + 2]
+            j += 1
+        elif arg in FLAGS or arg == "--help" or arg.startswith(("--image=", "--model=")):
+            own.append(arg)
+        elif arg.startswith("--"):
+            known = ", ".join(sorted(FLAGS | {"--image", "--model"}))
+            raise _usage(f"{command}: no option {arg[:40]} (its options: {known})")
+        else:
+            words.append(arg)
+        j += 1
+    return [*globals_, command, *own, *(["--", *words] if words else [])]
+
+
+def _usage(message: str) -> Exception:
+    from .world.errors import UsageError
+
+    return UsageError(message)
