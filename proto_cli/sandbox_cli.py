@@ -21,7 +21,7 @@ EXIT_OK, EXIT_FAILED, EXIT_UNAVAILABLE = 0, 1, 2
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"proto: {message}", err=True)
     return typer.Exit(EXIT_UNAVAILABLE)
 
 
@@ -73,13 +73,13 @@ def run_command(
             verdict = sandbox.run(cmd, binds=bind or [], limits=limits, env=env_map,
                                   allow_unsandboxed=unsafe_no_sandbox)
         for w in caught:
-            typer.echo(f"WARNING: {w.message}", err=True)
+            typer.echo(f"proto: warning: {w.message}", err=True)
     except SandboxUnavailable as exc:
         raise _fail(str(exc)) from None
     except ValueError as exc:
         raise _fail(str(exc)) from None
     if as_json:
-        typer.echo(verdict.to_json(indent=2))
+        typer.echo(verdict.to_json())
     else:
         _print_verdict(verdict)
     raise typer.Exit(EXIT_OK if verdict.ok else EXIT_FAILED)
@@ -115,7 +115,7 @@ def check_command(
     """Report whether bubblewrap works here, and the policy it enforces."""
     report = sandbox.check()
     if as_json:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(json.dumps(report))
     else:
         _print_report(report)
     raise typer.Exit(EXIT_OK if report["usable"] else EXIT_UNAVAILABLE)

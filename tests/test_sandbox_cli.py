@@ -77,7 +77,7 @@ def test_bad_invocations_exit_2() -> None:
                  ["run", "--timeout", "0", "--", "true"], ["run", "--env", "NOEQUALS", "--", "true"]):
         res = cli(*args)
         assert res.returncode == 2, (args, res.stdout, res.stderr)
-        assert "Traceback" not in res.stderr and res.stderr.startswith("error:"), res.stderr
+        assert "Traceback" not in res.stderr and res.stderr.startswith("proto: ") and res.stderr.count("\n") == 1, res.stderr
 
 
 def test_unsafe_no_sandbox_runs_with_a_warning() -> None:
@@ -85,7 +85,8 @@ def test_unsafe_no_sandbox_runs_with_a_warning() -> None:
     assert res.returncode == 0, res.stderr
     verdict = json.loads(res.stdout)
     assert (verdict["stdout"], verdict["sandboxed"]) == ("hi\n", False)
-    assert "WARNING" in res.stderr and "UNSANDBOXED" in res.stderr
+    assert "proto: warning:" in res.stderr and "UNSANDBOXED" in res.stderr
+    assert res.stdout.count("\n") == 1  # one-line JSON, as every command prints it
 
 
 def test_check_reports_and_exits_0() -> None:
