@@ -35,6 +35,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build an image from a Squeakerfile, each step cached by its content.
 
+        Example: `proto build -f Squeakerfile -o demo.image`
+
         A build runs the recipe's code on this machine (METHOD + SEND, as a Dockerfile's
         RUN does): build recipes you trust."""
         from .build.builder import build as run_build
@@ -73,7 +75,10 @@ def register(app: typer.Typer) -> None:
            = 7.0,
            everything: Annotated[bool, typer.Option("--all", help="Remove every untagged step.")]
            = False) -> None:
-        """Remove cached build steps not used for DAYS (tagged results stay)."""
+        """Remove cached build steps not used for DAYS (tagged results stay).
+
+        Example: `proto cache gc --days 30`
+        """
         from .build.cache import gc as collect
 
         removed, freed = collect(days, everything)

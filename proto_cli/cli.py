@@ -113,7 +113,10 @@ def define(
     ] = "-",
     image: ImageOpt = None,
 ) -> None:
-    """Add or replace a method slot from Python source."""
+    """Add or replace a method slot from Python source.
+
+    Example: `proto define point norm < norm.py`
+    """
     if source == "-":
         text = sys.stdin.read()
     else:
@@ -134,7 +137,10 @@ def inspect(
     image: ImageOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Show an object's slots, kinds and parents without running any of its code."""
+    """Show an object's slots, kinds and parents without running any of its code.
+
+    Example: `proto inspect traits.number`
+    """
     info = actions.inspect(_image(image), target)
     if json:
         print(dump_json(info))
@@ -159,7 +165,10 @@ def model_serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8537,
 ) -> None:
-    """Serve the model over HTTP (OpenAI-compatible): export PROTO_MODEL_URL to use it."""
+    """Serve the model over HTTP (OpenAI-compatible): export PROTO_MODEL_URL to use it.
+
+    Example: `proto model serve --port 8537`
+    """
     from .learn import serve
 
     path = serve.model_for_serving(model)
@@ -229,7 +238,10 @@ def methods(
     json: JsonOpt = False,
     source: Annotated[bool, typer.Option("--source", help="Show each method's source.")] = False,
 ) -> None:
-    """An object's own methods; learned ones with their provenance."""
+    """An object's own methods; learned ones with their provenance.
+
+    Example: `proto methods m --json`
+    """
     found = actions.methods(_image(image), target)
     if json:
         print(dump_json(found))
@@ -246,7 +258,7 @@ def trust(
 ) -> None:
     """Run a learned method you reviewed in-process (learned methods run confined).
 
-    Example: proto trust parser create"""
+    Example: `proto trust parser create`"""
     print(actions.trust(_image(image), target, selector, undo))
 
 

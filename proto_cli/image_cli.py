@@ -50,13 +50,19 @@ def register(app: typer.Typer, current_image) -> None:
     @snapshot_app.command("take")
     def take(name: Annotated[str, typer.Argument(help="Snapshot name.")],
              image: ImageOpt = None, json: JsonOpt = False) -> None:
-        """Take a consistent, compact copy of the image, named NAME."""
+        """Take a consistent, compact copy of the image, named NAME.
+
+        Example: `proto snapshot take before-upgrade`
+        """
         entry = _images().take_snapshot(current_image(image), name)
         print(dump_json(entry) if json else f"snapshot {entry['name']}: {entry['size']} bytes")
 
     @snapshot_app.command("list")
     def list_(image: ImageOpt = None, json: JsonOpt = False) -> None:
-        """Name, time, size and content digest of each snapshot."""
+        """Name, time, size and content digest of each snapshot.
+
+        Example: `proto snapshot list --json`
+        """
         entries = _images().list_snapshots(current_image(image))
         if json:
             print(dump_json(entries))
@@ -68,14 +74,20 @@ def register(app: typer.Typer, current_image) -> None:
     @snapshot_app.command("restore")
     def restore(name: Annotated[str, typer.Argument(help="Snapshot name.")],
                 image: ImageOpt = None) -> None:
-        """Make snapshot NAME the image again (atomically: all or nothing)."""
+        """Make snapshot NAME the image again (atomically: all or nothing).
+
+        Example: `proto snapshot restore before-upgrade`
+        """
         done = _images().restore_snapshot(current_image(image), name)
         print(f"restored {done['image']} from snapshot {done['name']}")
 
     @snapshot_app.command("delete")
     def delete(name: Annotated[str, typer.Argument(help="Snapshot name.")],
                image: ImageOpt = None) -> None:
-        """Remove snapshot NAME."""
+        """Remove snapshot NAME.
+
+        Example: `proto snapshot delete before-upgrade`
+        """
         _images().delete_snapshot(current_image(image), name)
         print(f"deleted snapshot {name}")
 
@@ -87,7 +99,10 @@ def register(app: typer.Typer, current_image) -> None:
              image: ImageOpt = None, json: JsonOpt = False,
              stat: Annotated[bool, typer.Option("--stat", help="A summary only.")] = False,
              ) -> None:
-        """Slot-level differences, by object identity. Exit 0 equal, 1 different, 2 error."""
+        """Slot-level differences, by object identity. Exit 0 equal, 1 different, 2 error.
+
+        Example: `proto diff before.image after.image`
+        """
         result = _images().diff(current_image(image), a, b)
         if json:
             print(dump_json(result.to_dict() if not stat else
@@ -102,7 +117,10 @@ def register(app: typer.Typer, current_image) -> None:
     def export(path: PathArg = None, image: ImageOpt = None,
                output: Annotated[str | None, typer.Option(
                    "--output", "-o", help="Write here (default: stdout).")] = None) -> None:
-        """The image as canonical text: stable order, method sources verbatim."""
+        """The image as canonical text: stable order, method sources verbatim.
+
+        Example: `proto export -o world.txt`
+        """
         written = _images().export(path or current_image(image), output)
         if written:
             print(f"exported to {written}")
@@ -111,18 +129,27 @@ def register(app: typer.Typer, current_image) -> None:
     def import_(source: Annotated[str, typer.Argument(help="Text export (- for stdin).")],
                 output: Annotated[str, typer.Option(
                     "--output", "-o", help="The new image file.")]) -> None:
-        """Build a new image from a text export."""
+        """Build a new image from a text export.
+
+        Example: `proto import world.txt -o copy.image`
+        """
         print(f"imported {_images().import_text(source, output)}")
 
     @app.command()
     def digest(path: PathArg = None, image: ImageOpt = None, json: JsonOpt = False) -> None:
-        """SHA-256 of the canonical text: same contents, same digest."""
+        """SHA-256 of the canonical text: same contents, same digest.
+
+        Example: `proto digest demo.image`
+        """
         value = _images().digest(path or current_image(image))
         print(dump_json({"digest": value}) if json else value)
 
     @app.command()
     def verify(path: PathArg = None, image: ImageOpt = None, json: JsonOpt = False) -> None:
-        """Check an image without running its code. Exit 1 when it has problems."""
+        """Check an image without running its code. Exit 1 when it has problems.
+
+        Example: `proto verify demo.image`
+        """
         target = path or current_image(image)
         report = _images().verify(target)
         if json:

@@ -84,7 +84,9 @@ def _escape_surrogates(exc: UnicodeError) -> tuple:
 def _run_app(argv: list[str]) -> int:
     """The full Typer app; it reports its own usage errors (exit 2) via SystemExit."""
     from .cli import app
+    from .help_text import install
 
+    install()
     app(args=_expression_kept(argv), prog_name="proto")
     return 0
 

@@ -61,7 +61,10 @@ def run_command(
         ),
     ] = False,
 ) -> None:
-    """Run CMD in a fresh sandbox and report the verdict."""
+    """Run CMD in a fresh sandbox and report the verdict.
+
+    Example: `proto sandbox run --json -- python3 -c 'print(1)'`
+    """
     if not cmd:
         raise _fail("nothing to run: give the command after `--`, e.g. `run -- echo hi`")
     try:
@@ -112,7 +115,10 @@ def _print_verdict(v: sandbox.Verdict) -> None:
 def check_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Report whether bubblewrap works here, and the policy it enforces."""
+    """Report whether bubblewrap works here, and the policy it enforces.
+
+    Example: `proto sandbox check`
+    """
     report = sandbox.check()
     if as_json:
         typer.echo(json.dumps(report))

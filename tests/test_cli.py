@@ -181,3 +181,26 @@ def test_lib_list_and_remove(proto):
     assert r.returncode == 2 and "not a library object" in r.stderr
     assert proto("lib", "remove", "z").returncode == 0
     assert json.loads(proto("lib", "list", "--json").stdout) == []
+
+
+def _commands():
+    import typer
+
+    from proto_cli.cli import app
+
+    def walk(command, path):
+        for name, sub in getattr(command, "commands", {}).items():
+            if hasattr(sub, "commands"):
+                yield from walk(sub, [*path, name])
+            else:
+                yield [*path, name]
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_help_reads_like_clicks_with_an_example(cli, command):
+    code, out, _ = cli(*command, "--help", image=None)
+    assert code == 0
+    assert "<str>" not in out and "<bool>" not in out and "<list" not in out
+    assert "`proto " in " ".join(out.split()), out  # an example to copy
