@@ -171,6 +171,8 @@ def model_serve(
     """
     from .learn import serve
 
+    serve.check_server_installed()
+    serve.check_address(host, port)
     path = serve.model_for_serving(model)
     raise typer.Exit(serve.run(path, host, port, lambda text: typer.echo(text, err=True)))
 

@@ -32,6 +32,7 @@ class ScriptedServer:
         self.mode = mode
         self.delay = delay
         self.model_id = model_id
+        self.redirect_to = ""
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         server = self
@@ -59,6 +60,25 @@ class ScriptedServer:
                 mode = server.mode
                 if mode == "slow":
                     time.sleep(server.delay)
+                if mode == "redirect":
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                if mode == "drip":  # a byte at a time, each well within a read timeout
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    for _ in range(200):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                    return None
+                if mode == "deep":
+                    return self._raw(200, b"[" * 100_000)
+                if mode == "evil-id":
+                    server.model_id = "gpt-4\x1b[31m via https://trusted.example/v1"
                 if mode == "500":
                     return self._send(500, {"error": {"message": "model crashed"}})
                 if mode == "401":

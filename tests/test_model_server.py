@@ -157,3 +157,57 @@ def test_processes_learning_at_once_through_one_server_all_install(tiny_image, i
     assert [json.loads(r.stdout)["result"] for r in done] == [2.5, 3.0, 5]
     r = tiny_image("methods", "--json", "t")
     assert {m["selector"] for m in json.loads(r.stdout)} >= {"halfOf:", "doubleOf:", "plus:and:"}
+
+
+def test_a_redirect_is_refused_and_the_key_goes_nowhere_else(monkeypatch):
+    monkeypatch.setenv("PROTO_MODEL_API_KEY", "sk-secret")
+    with ScriptedServer(['{"a": 1}']) as other, ScriptedServer([], mode="redirect") as server:
+        server.redirect_to = other.url + "/chat/completions"
+        with pytest.raises(ModelServerError, match="redirects to .*follows no redirect"):
+            HttpBackend(server.url).complete([{"role": "user", "content": "q"}], SCHEMA)
+        assert not other.requests and not other.headers
+
+
+def test_a_server_that_drips_is_bounded_as_a_whole(monkeypatch):
+    monkeypatch.setenv("PROTO_MODEL_TIMEOUT", "1")
+    import time
+
+    with ScriptedServer([], mode="drip") as server:
+        start = time.monotonic()
+        with pytest.raises(ModelServerError, match="no answer within 1 s"):
+            HttpBackend(server.url).complete([{"role": "user", "content": "q"}], SCHEMA)
+        assert time.monotonic() - start < 5
+
+
+def test_a_deeply_nested_answer_and_bad_keys_and_urls_are_one_line(monkeypatch):
+    with ScriptedServer([], mode="deep") as server:
+        with pytest.raises(ModelServerError, match="not JSON"):
+            HttpBackend(server.url).complete([{"role": "user", "content": "q"}], SCHEMA)
+        monkeypatch.setenv("PROTO_MODEL_API_KEY", "sk-x\r\nX-Evil: 1")
+        with pytest.raises(Exception, match="characters an HTTP header cannot carry") as err:
+            HttpBackend(server.url).complete([{"role": "user", "content": "q"}], SCHEMA)
+        assert "sk-x" not in str(err.value)
+    for bad in ("http://127.0.0.1:99999/v1", "http://[::1/v1", "http://a b/v1"):
+        with pytest.raises(Exception, match="not a model server URL"):
+            HttpBackend(bad)
+    with pytest.raises(Exception, match="no user or password"):
+        HttpBackend("http://alice:pw@127.0.0.1:1/v1")
+    assert shown("http://[::1]:8080/v1/") == "http://[::1]:8080/v1"
+
+
+def test_a_server_cannot_dress_its_model_id_as_another_endpoint():
+    with ScriptedServer(['{"a": 1}'], mode="evil-id") as server:
+        backend = HttpBackend(server.url)
+        backend.complete([{"role": "user", "content": "q"}], SCHEMA)
+        assert "\x1b" not in backend.path and "trusted.example" not in backend.path
+
+
+@needs_bwrap
+def test_the_key_is_not_sent_to_a_server_the_image_names(tiny_image, image_path):  # noqa: F811
+    right = answer("tiny_half", ["arg1"], [4.0], 2.0)
+    with ScriptedServer([json.dumps(right)]) as server:
+        assert tiny_image("eval", f"learner model: '{server.url}'").returncode == 0
+        r = tiny_image("send", "--json", "t", "halfOf:", "5.0",
+                       env={"PROTO_MODEL_URL": "", "PROTO_MODEL_API_KEY": "sk-team"})
+        assert r.returncode == 0, r.stderr
+        assert all("Authorization" not in h for h in server.headers)

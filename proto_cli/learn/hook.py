@@ -76,10 +76,14 @@ def backend_spec(override: str | None, conf: dict) -> tuple[str, str]:
 
 
 def make_backend(override: str | None, conf: dict):
+    import os
+
+    from .http_backend import URL_VAR
     from .models import backend_for
 
     spec, sha = backend_spec(override, conf)
-    return backend_for(spec, sha, conf.get("temperature") or 0.0)
+    chosen_here = bool(override or os.environ.get(URL_VAR))  # not the image's slot
+    return backend_for(spec, sha, conf.get("temperature") or 0.0, send_key=chosen_here)
 
 
 def _backend(world, receiver: ProtoObject):

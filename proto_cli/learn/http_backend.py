@@ -35,16 +35,23 @@ class ModelServerError(UsageError):
 
 
 def is_url(spec: str) -> bool:
-    return spec.startswith(("http://", "https://"))
+    return spec[:8].lower().startswith(("http://", "https://"))
 
 
 def shown(url: str) -> str:
     """The endpoint as it may be printed and recorded: no user, password or query."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return _printable(url[:80])
+    if ":" in host:
+        host = f"[{host}]"
+    if port:
+        host = f"{host}:{port}"
+    return _printable(urllib.parse.urlunsplit((parts.scheme.lower(), host,
+                                               parts.path.rstrip("/"), "", "")))
 
 
 class HttpBackend:
@@ -53,12 +60,29 @@ class HttpBackend:
     name = "http"
     on_stage = None
 
-    def __init__(self, url: str, temperature: float = 0.0, timeout: float | None = None) -> None:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UsageError(f"{url[:80]!r} is not a model server URL (http://HOST:PORT/v1)")
-        self.url = url.rstrip("/")
+    def __init__(self, url: str, temperature: float = 0.0, timeout: float | None = None,
+                 send_key: bool = True) -> None:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018 - raises for a port out of range or not a number
+        except ValueError:
+            raise UsageError(f"{_printable(url[:80])!r} is not a model server URL "
+                             "(http://HOST:PORT/v1)") from None
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname \
+                or any(c.isspace() or not c.isprintable() for c in url):
+            raise UsageError(f"{_printable(url[:80])!r} is not a model server URL "
+                             "(http://HOST:PORT/v1)")
+        if parts.username or parts.password:
+            raise UsageError("a model server URL carries no user or password: proto sends "
+                             f"${KEY_VAR} as a bearer token instead")
+        self.base = parts._replace(scheme=parts.scheme.lower(), path=parts.path.rstrip("/"),
+                                   fragment="")
+        self.url = self.base.geturl()
         self.endpoint = shown(url)
+        # The key goes only where the person pointed learning (--model, $PROTO_MODEL_URL),
+        # never to a server an image's learner slot names.
+        self.send_key = send_key
+        self.loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
         self.temperature = temperature
         self.timeout = timeout if timeout is not None else _timeout()
         self.model_id = os.environ.get(MODEL_VAR) or None
@@ -98,13 +122,13 @@ class HttpBackend:
         if schema is not None:
             try:
                 json.loads(content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ModelServerError(f"model server {self.endpoint}: the answer is not the "
                                        "JSON its schema asks for (does the server support "
                                        "structured output?)") from None
         reported = reply.get("model") if isinstance(reply, dict) else None
-        if isinstance(reported, str) and reported and reported != self.model_id:
-            self.model_id = reported[:200]
+        if _model_name(reported) and reported != self.model_id:
+            self.model_id = reported
         return content
 
     def _ollama_chat(self, messages: list[dict], schema: dict | None, max_tokens: int,
@@ -125,7 +149,7 @@ class HttpBackend:
         if schema is not None:
             try:
                 json.loads(content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ModelServerError(f"model server {self.endpoint}: the answer is not the "
                                        "JSON its schema asks for") from None
         return content
@@ -140,10 +164,9 @@ class HttpBackend:
                 raise ModelServerError(f"model server {self.endpoint}: /tags lists no model "
                                        f"(set {MODEL_VAR} to name one)")
             digest = models[0].get("digest")
-            if isinstance(digest, str) and len(digest) == 64 \
-                    and all(c in "0123456789abcdef" for c in digest.lower()):
+            if _sha256(digest):
                 self.sha256 = digest.lower()
-            return models[0]["name"][:200]
+            return _model_name(models[0]["name"]) or "unnamed model"
         reply = self._request("/models", None, refused_is_final=True)
         data = reply.get("data") if isinstance(reply, dict) else None
         if not isinstance(data, list) or not data or not isinstance(data[0], dict) \
@@ -153,32 +176,73 @@ class HttpBackend:
         if data[0].get("owned_by") == "me":  # llama-cpp-python's server: its own spelling
             self._dialect = "json_object"
         digest = data[0].get("digest") or data[0].get("sha256")
-        if isinstance(digest, str) and all(c in "0123456789abcdef" for c in digest.lower()):
-            self.sha256 = digest.lower()[:64]
-        return data[0]["id"][:200]
+        if _sha256(digest):
+            self.sha256 = digest.lower()
+        return _model_name(data[0]["id"]) or "unnamed model"
 
     def _request(self, path: str, body: dict | None, refused_is_final: bool = False) -> dict:
+        """One exchange with the server, bounded as a whole by the timeout (urllib's own
+        bounds each read only: a server dripping a byte at a time would never end)."""
+        import threading
+
+        box: list = []
+
+        def exchange() -> None:
+            try:
+                box.append(("ok", self._exchange(path, body, refused_is_final)))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                box.append(("error", exc))
+
+        worker = threading.Thread(target=exchange, daemon=True)
+        worker.start()
+        worker.join(self.timeout + 1)
+        if not box:  # abandoned: the process ends soon, and the socket with it
+            raise ModelServerError(f"model server {self.endpoint}: no answer within "
+                                   f"{self.timeout:g} s (${TIMEOUT_VAR} sets the limit)")
+        kind, value = box[0]
+        if kind == "error":
+            raise value
+        return value
+
+    def _exchange(self, path: str, body: dict | None, refused_is_final: bool) -> dict:
+        import http.client
+
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data,
+        url = self.base._replace(path=self.base.path + path).geturl()
+        request = urllib.request.Request(url, data=data,
                                          method="GET" if body is None else "POST")
         request.add_header("Accept", "application/json")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         key = os.environ.get(KEY_VAR)
-        if key:
+        if key and self.send_key:
+            if not all(" " <= c <= "~" for c in key):
+                raise UsageError(f"${KEY_VAR} holds characters an HTTP header cannot carry")
             request.add_header("Authorization", f"Bearer {key}")
         where = f"model server {self.endpoint}"
+        handlers = [_NoRedirects()]
+        if self.loopback:  # a server on this machine: not through $http_proxy
+            handlers.append(urllib.request.ProxyHandler({}))
+        opener = urllib.request.build_opener(*handlers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with opener.open(request, timeout=self.timeout) as response:
                 raw = response.read(MAX_BODY + 1)
         except urllib.error.HTTPError as exc:
+            if exc.code in (301, 302, 303, 307, 308):
+                target = _printable(str(exc.headers.get("Location", ""))[:80])
+                raise ModelServerError(f"{where}: the server redirects to {target!r}; proto "
+                                       "follows no redirect (give that URL)") from None
             detail = _error_detail(exc)
             # a refusal of the format's spelling (llama-cpp-python answers a 500 with its
             # validation error) may be met by the other spelling
             if not refused_is_final and exc.code in (400, 422, 500) \
                     and ("response_format" in detail or "json_schema" in detail):
                 raise _Refused(f"{where}: {exc.code} {detail}") from None
-            hint = " (check $PROTO_MODEL_API_KEY)" if exc.code in (401, 403) else ""
+            hint = ""
+            if exc.code in (401, 403):
+                hint = f" (check ${KEY_VAR})" if self.send_key else \
+                    (f" (the URL is the image's learner slot: proto sends ${KEY_VAR} only "
+                     f"to --model or ${URL_VAR})")
             raise ModelServerError(f"{where}: HTTP {exc.code} {detail}{hint}") from None
         except urllib.error.URLError as exc:
             reason = exc.reason
@@ -192,15 +256,25 @@ class HttpBackend:
         except TimeoutError:
             raise ModelServerError(f"{where}: no answer within {self.timeout:g} s "
                                    f"(${TIMEOUT_VAR} sets the limit)") from None
+        except (http.client.HTTPException, ValueError):  # a status line, header or chunk
+            raise ModelServerError(f"{where}: the answer is not well-formed HTTP") from None
         except OSError as exc:
             raise ModelServerError(f"{where}: {_plain(exc)}") from None
         if len(raw) > MAX_BODY:
             raise ModelServerError(f"{where}: the answer is larger than {MAX_BODY >> 20} MiB")
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ModelServerError(f"{where}: the answer is not JSON "
                                    f"({_excerpt(raw)})") from None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the error it is: following one would carry the key (and
+    the prompt) to wherever the server points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913
+        return None
 
 
 class _Refused(Exception):
@@ -229,20 +303,38 @@ def _error_detail(exc: urllib.error.HTTPError) -> str:
     """The server's own error message, short: OpenAI's {"error": {"message": ...}}."""
     try:
         raw = exc.read(4096)
-        data = json.loads(raw)
+        data = json.loads(raw) if len(raw) < 4096 else raw.decode("utf-8", "replace")
         message = data.get("error", data) if isinstance(data, dict) else data
         if isinstance(message, dict):
             message = message.get("message") or message.get("detail") or message
         text = message if isinstance(message, str) else json.dumps(message)
-    except (ValueError, OSError, AttributeError):
+    except (ValueError, OSError, AttributeError, RecursionError):
         text = exc.reason if isinstance(exc.reason, str) else ""
-    return " ".join(str(text).split())[:160]
+    return _printable(" ".join(str(text).split())[:160])
+
+
+def _printable(text: str) -> str:
+    """Text a server sent, safe for a terminal: control characters shown as `?`."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _model_name(value: object) -> str | None:
+    """A model id fit for provenance: printable, short, not posing as an endpoint."""
+    if not isinstance(value, str) or not value or len(value) > 200 or " via " in value \
+            or not value.isprintable():
+        return None
+    return value
+
+
+def _sha256(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and \
+        all(c in "0123456789abcdef" for c in value.lower())
 
 
 def _plain(reason: object) -> str:
     """An OS error as words, without Python's class names or errno brackets."""
     text = getattr(reason, "strerror", None) or str(reason)
-    return " ".join(str(text).split())[:160]
+    return _printable(" ".join(str(text).split())[:160])
 
 
 def _excerpt(raw: bytes) -> str:

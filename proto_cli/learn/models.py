@@ -373,7 +373,7 @@ def _prune(folder: str, keep: int) -> None:
         os.unlink(entry.path)
 
 
-def backend_for(spec: str, sha256: str = "", temperature: float = 0.0):
+def backend_for(spec: str, sha256: str = "", temperature: float = 0.0, send_key: bool = True):
     """`scripted:FILE` for a replay, `http(s)://HOST:PORT/v1` for a model server,
     otherwise a GGUF path for llama.cpp."""
     if spec.startswith("scripted:"):
@@ -381,5 +381,5 @@ def backend_for(spec: str, sha256: str = "", temperature: float = 0.0):
     from .http_backend import HttpBackend, is_url
 
     if is_url(spec):
-        return HttpBackend(spec, temperature=temperature)
+        return HttpBackend(spec, temperature=temperature, send_key=send_key)
     return LlamaBackend(spec, sha256=sha256, temperature=temperature)
