@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from . import actions, session
+from . import actions, completion, session
 from . import build_cli as build_commands
 from . import image_cli as image_commands
 from .progress import progress_display
@@ -19,7 +19,6 @@ app = typer.Typer(
     help="A world of Self-style prototype objects in one portable image file.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 
 ImageOpt = Annotated[
@@ -71,8 +70,10 @@ def init(
 
 @app.command(context_settings=_WORDS)
 def send(
-    receiver: Annotated[str, typer.Argument(help="A lobby name or a literal.")],
-    words: Annotated[list[str] | None, typer.Argument(help="The message: x | + 4 | at: 1 put: 'v'")]
+    receiver: Annotated[str, typer.Argument(help="A lobby name or a literal.",
+                                            autocompletion=completion.lobby_names)],
+    words: Annotated[list[str] | None, typer.Argument(
+        help="The message: x | + 4 | at: 1 put: 'v'", autocompletion=completion.selectors)]
     = None,
     image: ImageOpt = None,
     json: JsonOpt = False,
@@ -132,7 +133,8 @@ def define(
 
 @app.command()
 def inspect(
-    target: Annotated[str, typer.Argument(help="lobby path (point, traits.number) or @ID")]
+    target: Annotated[str, typer.Argument(help="lobby path (point, traits.number) or @ID",
+                                          autocompletion=completion.lobby_names)]
     = "lobby",
     image: ImageOpt = None,
     json: JsonOpt = False,

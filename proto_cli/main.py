@@ -9,9 +9,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
         _tolerate_surrogates()
+        import os
+
         from .argv import hoisted
         from .fastpath import try_send
 
+        if "_PROTO_COMPLETE" in os.environ:  # the shell asks for completions
+            return _run_app(argv)
         argv = hoisted(argv)
 
         parsed = try_send(argv)

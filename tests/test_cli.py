@@ -204,3 +204,28 @@ def test_help_reads_like_clicks_with_an_example(cli, command):
     assert code == 0
     assert "<str>" not in out and "<bool>" not in out and "<list" not in out
     assert "`proto " in " ".join(out.split()), out  # an example to copy
+
+
+def _complete(image_path, line):
+    import os
+
+    words = line.split()
+    cword = len(words) if line.endswith(" ") else len(words) - 1
+    env = {**os.environ, "COMP_WORDS": line, "COMP_CWORD": str(cword),
+           "_PROTO_COMPLETE": "complete_bash", "PROTO_IMAGE": image_path}
+    done = subprocess.run([sys.executable, "-m", "proto_cli.main"], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=60)
+    return done.stdout.split()
+
+
+def test_completion_offers_lobby_names_and_what_a_receiver_understands(proto, image_path):
+    proto("eval", "point := genesis clone. point addSlot: 'x' value: 3. "
+          "point define: 'norm' as: [self x]")
+    assert _complete(image_path, "proto send po") == ["point"]
+    offered = _complete(image_path, "proto send point ")
+    assert {"x", "x:", "norm", "addSlot:", "clone"} <= set(offered)
+    assert _complete(image_path, "proto send point addSlot: 3 ") == ["value:"]
+    assert "raisedTo:" in _complete(image_path, "proto send 3 ra")
+    assert _complete(image_path, "proto inspect tra") == ["traits"]
+    r = proto("--show-completion", "bash", image=None)
+    assert r.returncode == 0 and "_PROTO_COMPLETE" in r.stdout
