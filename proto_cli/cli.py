@@ -154,6 +154,17 @@ app.add_typer(sandbox_app, name="sandbox")
 image_commands.register(app, _image)
 build_commands.register(app)
 
+@app.command()
+def shell(image: ImageOpt = None) -> None:
+    """An interactive workspace on the image: statements, :inspect, :methods, history.
+
+    Example: `proto -i demo.image shell`
+    """
+    from . import repl
+
+    raise typer.Exit(repl.run(session.image_path(_image(image))))
+
+
 model_app = typer.Typer(help="The learner's model: serve one warm model to many processes.",
                         no_args_is_help=True)
 app.add_typer(model_app, name="model")
