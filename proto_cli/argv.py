@@ -42,11 +42,14 @@ def hoisted(argv: list[str]) -> list[str]:
         return argv
     command = argv[i]
     words: list[str] = []
+    separated = False
     j = i + 1
     while j < n:
         arg = argv[j]
-        if arg == "--":
-            pass  # only marks where the words begin
+        if arg == "--" and not separated:
+            separated = True  # the first marks where the words begin; a later one is a word
+        elif arg == "--":
+            words.append(arg)
         elif arg in VALUED:
             if j + 1 >= n:
                 raise _usage(f"{command}: {arg} needs a value")
