@@ -171,8 +171,14 @@ def lib_list(image: str | None) -> list[dict]:
             learned = sum(1 for sel, s in own.items() if s.kind == METHOD
                           and (provenance(obj.oid, sel, s.meta) or {}).get("learned"))
             header, lib = own.get("header"), own.get("library")
-            out.append({"name": name, "header": header.value if header else None,
-                        "library": lib.value if lib else None, "learned": learned})
+
+            def text(slot) -> str | None:  # a hand-made image may hold anything there
+                if slot is None:
+                    return None
+                return slot.value if type(slot.value) is str else world.describe(slot.value)
+
+            out.append({"name": name, "header": text(header), "library": text(lib),
+                        "learned": learned})
         return out
 
     return session.run(path, work, write=False)

@@ -12,7 +12,13 @@ No module is imported here: `send`'s start-up is measured.
 from __future__ import annotations
 
 WORD_COMMANDS = frozenset({"send", "eval", "learn"})
-FLAGS = frozenset({"--json", "--no-learn", "--review", "--approve"})
+#: Each word command's own flags (an option another command has is no option here).
+COMMAND_FLAGS = {
+    "send": frozenset({"--json", "--no-learn", "--review", "--approve"}),
+    "eval": frozenset({"--json", "--no-learn"}),
+    "learn": frozenset({"--json", "--relearn", "--review", "--approve"}),
+}
+FLAGS = frozenset().union(*COMMAND_FLAGS.values())
 VALUED = frozenset({"-i", "--image", "--model"})
 GLOBAL_VALUED = frozenset({"-i", "--image"})
 
@@ -41,13 +47,16 @@ def hoisted(argv: list[str]) -> list[str]:
     if i >= n or argv[i] not in WORD_COMMANDS:
         return argv
     command = argv[i]
+    for arg in own:
+        if arg in FLAGS and arg not in COMMAND_FLAGS[command]:
+            raise _usage(f"{command}: no option {arg}")
     words: list[str] = []
     separated = False
     j = i + 1
     while j < n:
         arg = argv[j]
-        if arg == "--" and not separated:
-            separated = True  # the first marks where the words begin; a later one is a word
+        if arg == "--" and not separated and not words:
+            separated = True  # before the words it marks where they begin; else a word
         elif arg == "--":
             words.append(arg)
         elif arg in VALUED:
@@ -55,10 +64,11 @@ def hoisted(argv: list[str]) -> list[str]:
                 raise _usage(f"{command}: {arg} needs a value")
             own += argv[j:j + 2]
             j += 1
-        elif arg in FLAGS or arg == "--help" or arg.startswith(("--image=", "--model=")):
+        elif arg in COMMAND_FLAGS[command] or arg == "--help" \
+                or arg.startswith(("--image=", "--model=")):
             own.append(arg)
         elif arg.startswith("--"):
-            known = ", ".join(sorted(FLAGS | {"--image", "--model"}))
+            known = ", ".join(sorted(COMMAND_FLAGS[command] | {"--image", "--model"}))
             raise _usage(f"{command}: no option {arg[:40]} (its options: {known})")
         else:
             words.append(arg)

@@ -34,8 +34,11 @@ def run(fn, *args):
     done.acquire()
     out: list = []
 
+    worker: list[int] = []
+
     def body() -> None:
         me = _thread.get_ident()
+        worker.append(me)
         _DEEP.add(me)
         try:
             out.append((True, fn(*args)))
@@ -59,10 +62,25 @@ def run(fn, *args):
     finally:
         _thread.stack_size(previous)
     try:
-        done.acquire()  # interruptible: Ctrl-C ends the command (the thread dies with it)
+        done.acquire()  # interruptible: Ctrl-C ends the command
+    except KeyboardInterrupt:
+        _interrupt(worker)  # and the work: its transaction rolls back (`proto shell` goes on)
+        done.acquire()
+        raise
     finally:
         sys.setrecursionlimit(limit)
     ok, value = out[0]
     if ok:
         return value
     raise value
+
+
+def _interrupt(worker: list[int]) -> None:
+    """Raise KeyboardInterrupt in the work's thread, as Ctrl-C would have on the main one:
+    it unwinds through the transaction, which aborts (a process that lives on, the shell,
+    must not find the interrupted input committed later)."""
+    import ctypes
+
+    if worker:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker[0]),
+                                                   ctypes.py_object(KeyboardInterrupt))

@@ -60,4 +60,8 @@ def _silence_stdout() -> None:
 def _say(text: str) -> None:
     """One line, whatever the message quotes: \\r, \\x85 or U+2028 would start another."""
     text = " ".join(text.splitlines())
+    if sys.stderr.isatty():  # a message quoting image data shows its escapes, never obeys
+        from .terminal import visible
+
+        text = visible(text)
     print(f"proto: {text}", file=sys.stderr)

@@ -29,8 +29,9 @@ HELP = """statements as in `proto eval`, each in its own transaction:
 
 
 def history_path() -> str:
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                             ".local", "state")
+    state = os.environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(state):  # the XDG spec: a relative value is to be ignored
+        state = os.path.join(os.path.expanduser("~"), ".local", "state")
     return os.path.join(state, "proto", "history")
 
 
@@ -96,8 +97,8 @@ def _one(image: str, text: str, out) -> None:
 
                 answer = visible(answer, newlines=True)
             out(answer)
-    except KeyboardInterrupt:
-        out("proto: interrupted")
+    except KeyboardInterrupt:  # the input's transaction rolled back (deep.run)
+        print("proto: interrupted", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - one line, and the shell goes on
         sys.stdout.flush()
         report(exc)
@@ -148,9 +149,21 @@ def _terminal_reader(image: str):
             for item in found[:200]:
                 yield Completion(item, start_position=-len(word))
 
+    from prompt_toolkit.history import InMemoryHistory
+
     path = history_path()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    session = PromptSession(history=FileHistory(path), completer=ImageCompleter(),
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise IsADirectoryError(path)
+        with open(path, "a", encoding="utf-8"):
+            pass
+        history = FileHistory(path)
+    except OSError as exc:
+        print(f"proto: warning: no history kept ({path}: {exc.strerror or exc})",
+              file=sys.stderr)
+        history = InMemoryHistory()
+    session = PromptSession(history=history, completer=ImageCompleter(),
                             complete_while_typing=False)
 
     def read() -> str:

@@ -229,3 +229,16 @@ def test_completion_offers_lobby_names_and_what_a_receiver_understands(proto, im
     assert _complete(image_path, "proto inspect tra") == ["traits"]
     r = proto("--show-completion", "bash", image=None)
     assert r.returncode == 0 and "_PROTO_COMPLETE" in r.stdout
+
+
+def test_each_word_command_takes_its_own_options_anywhere():
+    from proto_cli.argv import hoisted
+    from proto_cli.world.errors import UsageError
+
+    assert hoisted(["learn", "m", "cubeRootOf:", "27", "--relearn"]) == \
+        ["learn", "--relearn", "--", "m", "cubeRootOf:", "27"]
+    assert hoisted(["send", "3", "--", "4"]) == ["send", "--", "3", "--", "4"]
+    for argv in (["eval", "3", "--review"], ["send", "3", "+", "4", "--relearn"],
+                 ["--relearn", "eval", "3"]):
+        with pytest.raises(UsageError, match="no option"):
+            hoisted(argv)

@@ -93,3 +93,20 @@ def test_the_shell_reads_a_script_from_a_pipe(image_path):
                                            "command (:help lists them)"]
     assert "7" in done.stdout.split("\n")
     assert done.stderr.strip() == "proto: 1 does not understand foo (did you mean: floor?)"
+
+
+def test_ctrl_c_rolls_the_input_back_and_the_shell_goes_on(image_path):
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "proto_cli.main", "-i", image_path, "shell"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc.stdin.write("p := 1\n1 to: 100000000 do: [:i | i]. p := 999\n")
+    proc.stdin.flush()
+    time.sleep(3)  # well inside the long loop
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1)
+    out, err = proc.communicate("p\n", timeout=60)
+    assert proc.returncode == 0
+    assert out.split() == ["1", "1"], out  # the interrupted input never committed
+    assert "interrupted" in err
