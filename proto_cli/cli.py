@@ -221,7 +221,8 @@ def lib_list(image: ImageOpt = None, json: JsonOpt = False) -> None:
 
 @lib_app.command("remove")
 def lib_remove(
-    name: Annotated[str, typer.Argument(help="Lobby name of the library object.")],
+    name: Annotated[str, typer.Argument(help="Lobby name of the library object.",
+                                        autocompletion=completion.lobby_names)],
     image: ImageOpt = None,
 ) -> None:
     """Take a library object out of the lobby: `proto lib remove z`."""
@@ -230,7 +231,8 @@ def lib_remove(
 
 @app.command(context_settings=_WORDS)
 def learn(
-    receiver: Annotated[str, typer.Argument(help="A library object in the lobby.")],
+    receiver: Annotated[str, typer.Argument(help="A library object in the lobby.",
+                                            autocompletion=completion.lobby_names)],
     words: Annotated[list[str] | None, typer.Argument(help="The message to learn.")] = None,
     image: ImageOpt = None,
     json: JsonOpt = False,

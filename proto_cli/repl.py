@@ -85,7 +85,7 @@ def _one(image: str, text: str, out) -> None:
     try:
         if text == ":help":
             out(HELP)
-        elif text.startswith((":inspect", ":methods")):
+        elif text.split()[0] in (":inspect", ":methods"):
             command, _, target = text.partition(" ")
             _look(image, command, target.strip() or "lobby", out)
         elif text.startswith(":"):

@@ -49,14 +49,21 @@ def library_name(library: str) -> str:
     if library in cache and _version(library):
         return library
     # a soname short of its last version parts (or the dev name), else a linker's -l name
-    stem = library if library.startswith("lib") and ".so" in library else f"lib{library}.so"
+    if library.startswith("lib") and ".so" in library:
+        stem = library
+    elif library.startswith("lib") and (f"{library}.so" in cache or any(
+            n.startswith(f"{library}.so.") for n in cache)):
+        stem = f"{library}.so"  # `libz`: the lib prefix written out
+    else:
+        stem = f"lib{library}.so"
     found = [name for name in cache
              if name.startswith(stem + ".") and _SONAME.match(name)
              and name[len(stem) + 1:].replace(".", "").isdigit()]
     if found:
         return max(found, key=lambda n: (_version(n), -len(n)))
-    if library in cache:  # an unversioned name only (a plugin, say)
-        return library
+    for name in (library, f"lib{library}.so", f"{library}.so"):
+        if name in cache:  # an unversioned soname only (libtcl8.6.so, a plugin)
+            return name
     import difflib
 
     near = difflib.get_close_matches(library, list(cache), n=3, cutoff=0.5) or \
