@@ -73,7 +73,11 @@ def hoisted(argv: list[str]) -> list[str]:
         else:
             words.append(arg)
         j += 1
-    return [*globals_, command, *own, *(["--", *words] if words else [])]
+    if not words and "--help" not in own:
+        wanted = {"send": "a receiver and a message", "learn": "a receiver and a message",
+                  "eval": "an expression (- reads it from stdin)"}[command]
+        raise _usage(f"{command}: give {wanted}")
+    return [*globals_, command, *own, "--", *words]
 
 
 def _usage(message: str) -> Exception:
