@@ -142,10 +142,6 @@ def _meta_keys(txn) -> list[bytes]:
     return [bytes(k) for k in cur.iternext(keys=True, values=False)]
 
 
-def export_text(txn) -> str:
-    return "\n".join(export_lines(txn)) + "\n"
-
-
 def digest(txn) -> str:
     """SHA-256 of the canonical text: equal contents, equal digest, however made."""
     h = hashlib.sha256()

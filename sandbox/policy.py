@@ -166,11 +166,6 @@ def _static(as_root: bool) -> tuple[tuple[str, ...], tuple[str, ...], frozenset[
     return head, runtime, frozenset(made), (*_system_roots(), *bound)
 
 
-def static_args(as_root: bool) -> tuple[str, ...]:
-    head, runtime, _, _ = _static(as_root)
-    return head + runtime
-
-
 def build_argv(
     *,
     bwrap: str,

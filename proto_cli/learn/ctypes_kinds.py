@@ -22,10 +22,6 @@ def is_char_pointer(param) -> bool:
     return param.pointer == 1 and param.base in CHAR_BASES
 
 
-def is_input_buffer(param) -> bool:
-    return is_char_pointer(param) and param.const
-
-
 def is_output_buffer(param) -> bool:
     return param.pointer == 1 and not param.const and (
         param.base in CHAR_BASES or is_integer_base(param.base) or param.base == "double")

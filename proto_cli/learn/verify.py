@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 STAGE_MARK = "PROTO-STAGE"
 REPORT_MARK = "PROTO-REPORT"
-KINDS = ("cdef", "missing-symbol", "compile", "assertion", "error", "crash", "timeout",
-         "memory", "processes", "output-limit", "file-size", "forbidden", "sandbox")
 MESSAGE_CHARS = 600  # a failure as it reaches the model, the transcript and the user
 #: A child that died by a signal after touching this share of its address-space limit
 #: ran out of memory (malloc returned NULL and the C code wrote through it).
