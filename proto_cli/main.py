@@ -91,31 +91,8 @@ def _run_app(argv: list[str]) -> int:
     from .help_text import install
 
     install()
-    app(args=_expression_kept(argv), prog_name="proto")
+    app(args=argv, prog_name="proto")  # word commands arrive hoisted: words after `--`
     return 0
-
-
-def _expression_kept(argv: list[str]) -> list[str]:
-    """`proto eval '-1 min: 3'`: an expression that starts with '-' is no option cluster
-    (click read `-1 min: 3` as -1, -m..., -i 'n: 3'). A word after `eval` that starts
-    with '-' but is no option (it has a space, or a digit after the dash) gets a `--`."""
-    at = 0
-    while at < len(argv) and argv[at] in ("-i", "--image"):
-        at += 2
-    while at < len(argv) and argv[at].startswith("--image="):
-        at += 1
-    if at >= len(argv) or argv[at] != "eval":
-        return argv
-    at += 1
-    out = argv[:at]
-    for i, word in enumerate(argv[at:], at):
-        if word == "--":
-            return argv
-        if word.startswith("-") and len(word) > 1 and (" " in word or word[1].isdigit()
-                                                       or word[1] in "(["):
-            return out + ["--"] + argv[i:]
-        out.append(word)
-    return argv
 
 
 if __name__ == "__main__":
