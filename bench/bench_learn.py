@@ -90,28 +90,34 @@ def fresh_image(tmp: str, name: str, libraries: dict) -> str:
     return path
 
 
+def learn_once(task: dict, libraries: dict, tmp: str, name: str,
+               env: dict | None = None) -> dict:
+    """One task as a user meets it: a cold `proto send --json` against a fresh image,
+    and its outcome (right, WRONG installed, abstained, failed)."""
+    path = fresh_image(tmp, name, {task["lib"]: libraries[task["lib"]]})
+    start = time.perf_counter()
+    done = subprocess.run([*proto_command(), "-i", path, "send", "--json", task["lib"],
+                           *task["words"]], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    out = json.loads(done.stdout) if done.returncode == 0 else {}
+    right = done.returncode == 0 and passes(task["check"], task.get("expect"),
+                                            out.get("result"))
+    put = installed(path, task["lib"], selector_of(task["words"]))
+    outcome = ("right" if right and put else "WRONG installed" if put else
+               "abstained" if "not installed" in done.stderr else "failed")
+    return {"task": " ".join(task["words"]), "lib": task["lib"], "fn": task["fn"],
+            "function": out.get("function", "-"), "ok": right and put,
+            "outcome": outcome, "evidence": out.get("evidence", "-"),
+            "attempts": out.get("attempts", "-"), "seconds": wall,
+            "error": done.stderr.strip()[-300:] if done.returncode else "", "image": path}
+
+
 def cold(tasks: list, libraries: dict, tmp: str) -> list[dict]:
     rows = []
     for i, task in enumerate(tasks):
-        path = fresh_image(tmp, f"cold{i}", {task["lib"]: libraries[task["lib"]]})
-        start = time.perf_counter()
-        done = subprocess.run([*proto_command(), "-i", path, "send", "--json", task["lib"],
-                               *task["words"]], capture_output=True, text=True)
-        wall = time.perf_counter() - start
-        out = json.loads(done.stdout) if done.returncode == 0 else {}
-        right = done.returncode == 0 and passes(task["check"], task.get("expect"),
-                                                out.get("result"))
-        put = installed(path, task["lib"], selector_of(task["words"]))
-        outcome = ("right" if right and put else "WRONG installed" if put else
-                   "abstained" if "not installed" in done.stderr else "failed")
-        rows.append({"task": " ".join(task["words"]), "lib": task["lib"], "fn": task["fn"],
-                     "function": out.get("function", "-"), "ok": right and put,
-                     "outcome": outcome, "evidence": out.get("evidence", "-"),
-                     "attempts": out.get("attempts", "-"), "seconds": wall,
-                     "error": done.stderr.strip()[-300:] if done.returncode else "",
-                     "image": path})
-        print(f"  {outcome:<16} {rows[-1]['task']:<55} {rows[-1]['function']:<20} "
-              f"{wall:5.1f}s", file=sys.stderr)
+        rows.append(learn_once(task, libraries, tmp, f"cold{i}"))
+        print(f"  {rows[-1]['outcome']:<16} {rows[-1]['task']:<55} "
+              f"{rows[-1]['function']:<20} {rows[-1]['seconds']:5.1f}s", file=sys.stderr)
     return rows
 
 

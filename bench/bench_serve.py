@@ -29,38 +29,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from bench_learn import (  # noqa: E402
-    DEFAULT_EVAL,
-    OUTCOMES,
-    fresh_image,
-    installed,
-    passes,
-    selector_of,
-)
+from bench_learn import DEFAULT_EVAL, OUTCOMES, learn_once  # noqa: E402
 from common import proto_command, table  # noqa: E402
-
-
-def one_learn(task: dict, libraries: dict, tmp: str, name: str, env: dict) -> dict:
-    path = fresh_image(tmp, name, {task["lib"]: libraries[task["lib"]]})
-    start = time.perf_counter()
-    done = subprocess.run([*proto_command(), "-i", path, "send", "--json", task["lib"],
-                           *task["words"]], capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - start
-    out = json.loads(done.stdout) if done.returncode == 0 else {}
-    right = done.returncode == 0 and passes(task["check"], task.get("expect"),
-                                            out.get("result"))
-    put = installed(path, task["lib"], selector_of(task["words"]))
-    outcome = ("right" if right and put else "WRONG installed" if put else
-               "abstained" if "not installed" in done.stderr else "failed")
-    return {"seconds": wall, "outcome": outcome, "error": done.stderr.strip()[-200:]}
 
 
 def run_mode(label: str, tasks: list, libraries: dict, tmp: str, clients: int,
              env: dict) -> dict:
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:
-        rows = list(pool.map(lambda it: one_learn(it[1], libraries, tmp, f"{label}{it[0]}",
-                                                  env), enumerate(tasks)))
+        rows = list(pool.map(lambda it: learn_once(it[1], libraries, tmp, f"{label}{it[0]}",
+                                                   env), enumerate(tasks)))
     wall = time.perf_counter() - start
     for row in rows:
         if row["error"] and row["outcome"] == "failed":
@@ -123,7 +101,7 @@ def main() -> None:
         try:
             served = {**env, "PROTO_MODEL_URL": url}
             print("server warm-up (not counted)", file=sys.stderr)
-            one_learn(tasks[0], libraries, tmp, "warmup", served)
+            learn_once(tasks[0], libraries, tmp, "warmup", served)
             print("server, 1 client", file=sys.stderr)
             results.append(run_mode("server", tasks, libraries, tmp, 1, served))
             print("server, 4 clients", file=sys.stderr)

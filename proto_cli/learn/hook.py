@@ -60,30 +60,32 @@ def settings(world, receiver: ProtoObject) -> dict:
     return out
 
 
-def backend_spec(override: str | None, conf: dict) -> tuple[str, str]:
-    """(model path, server URL or scripted:FILE; expected sha256): --model, then
-    $PROTO_MODEL_URL (a model server this session shares), the learner's slot, default."""
+def backend_spec(override: str | None, conf: dict, on_stage=None) -> tuple[str, str, bool]:
+    """(model path, server URL or scripted:FILE; expected sha256; whether the person chose
+    it here): --model, then $PROTO_MODEL_URL (a model server this session shares), the
+    learner's slot (the image's choice), the default model (assembled on first use)."""
     import os
 
     from .http_backend import URL_VAR, is_url
 
-    spec = override or os.environ.get(URL_VAR) or conf.get("model")
+    chosen_here = override or os.environ.get(URL_VAR)
+    spec = chosen_here or conf.get("model")
     if spec:
-        return spec, "" if is_url(spec) else conf.get("modelSha256") or ""
+        return spec, "" if is_url(spec) else conf.get("modelSha256") or "", bool(chosen_here)
     from .modelfile import DEFAULT_SHA256, default_model_path
 
-    return default_model_path(), DEFAULT_SHA256
+    return default_model_path(on_stage), DEFAULT_SHA256, False
 
 
-def make_backend(override: str | None, conf: dict):
-    import os
-
-    from .http_backend import URL_VAR
+def make_backend(override: str | None, conf: dict, on_stage=None):
+    """The learner's backend; `on_stage(text)` hears of the slow first steps."""
     from .models import backend_for
 
-    spec, sha = backend_spec(override, conf)
-    chosen_here = bool(override or os.environ.get(URL_VAR))  # not the image's slot
-    return backend_for(spec, sha, conf.get("temperature") or 0.0, send_key=chosen_here)
+    spec, sha, chosen_here = backend_spec(override, conf, on_stage)
+    # an API key goes only to a server the person named, never to the image's choice
+    backend = backend_for(spec, sha, conf.get("temperature") or 0.0, send_key=chosen_here)
+    backend.on_stage = on_stage
+    return backend
 
 
 def _backend(world, receiver: ProtoObject):

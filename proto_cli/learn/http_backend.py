@@ -104,21 +104,8 @@ class HttpBackend:
         if self.model_id is None:
             self.model_id = self._served_model()
         temp = self.temperature if temperature is None else max(self.temperature, temperature)
-        if self.ollama:
-            return self._ollama_chat(messages, schema, max_tokens, temp)
-        body = {"model": self.model_id, "messages": messages, "temperature": temp,
-                "max_tokens": max_tokens, "seed": 0, "stream": False}
-        if schema is not None:
-            body["response_format"] = _response_format(self._dialect, schema)
-        try:
-            reply = self._request("/chat/completions", body)
-        except _Refused as exc:
-            if schema is None or self._dialect != "json_schema":
-                raise ModelServerError(exc.args[0]) from None
-            self._dialect = "json_object"  # llama-cpp-python's spelling of the same
-            body["response_format"] = _response_format(self._dialect, schema)
-            reply = self._request("/chat/completions", body, refused_is_final=True)
-        content = _content(reply, self.endpoint)
+        reply = self._chat(messages, schema, max_tokens, temp)
+        content = _content(reply, self.endpoint, self.ollama)
         if schema is not None:
             try:
                 json.loads(content)
@@ -131,28 +118,28 @@ class HttpBackend:
             self.model_id = reported
         return content
 
-    def _ollama_chat(self, messages: list[dict], schema: dict | None, max_tokens: int,
-                     temperature: float) -> str:
-        body = {"model": self.model_id, "messages": messages, "stream": False,
-                "options": {"temperature": temperature, "seed": 0, "num_predict": max_tokens}}
+    def _chat(self, messages: list[dict], schema: dict | None, max_tokens: int,
+              temperature: float) -> dict:
+        """The server's reply to one chat: Ollama's own API, or OpenAI's."""
+        if self.ollama:
+            body = {"model": self.model_id, "messages": messages, "stream": False,
+                    "options": {"temperature": temperature, "seed": 0,
+                                "num_predict": max_tokens}}
+            if schema is not None:
+                body["format"] = schema
+            return self._request("/chat", body, refused_is_final=True)
+        body = {"model": self.model_id, "messages": messages, "temperature": temperature,
+                "max_tokens": max_tokens, "seed": 0, "stream": False}
         if schema is not None:
-            body["format"] = schema
-        reply = self._request("/chat", body, refused_is_final=True)
+            body["response_format"] = _response_format(self._dialect, schema)
         try:
-            content = reply["message"]["content"]
-        except (KeyError, TypeError):
-            raise ModelServerError(f"model server {self.endpoint}: the answer has no "
-                                   "message.content") from None
-        if not isinstance(content, str):
-            raise ModelServerError(f"model server {self.endpoint}: the answer's content is "
-                                   "not text")
-        if schema is not None:
-            try:
-                json.loads(content)
-            except (ValueError, RecursionError):
-                raise ModelServerError(f"model server {self.endpoint}: the answer is not the "
-                                       "JSON its schema asks for") from None
-        return content
+            return self._request("/chat/completions", body)
+        except _Refused as exc:
+            if schema is None or self._dialect != "json_schema":
+                raise ModelServerError(exc.args[0]) from None
+            self._dialect = "json_object"  # llama-cpp-python's spelling of the same
+            body["response_format"] = _response_format(self._dialect, schema)
+            return self._request("/chat/completions", body, refused_is_final=True)
 
     def _served_model(self) -> str:
         """The model the server serves (the first it lists), as provenance names it."""
@@ -288,12 +275,14 @@ def _response_format(dialect: str, schema: dict) -> dict:
     return {"type": "json_object", "schema": schema}
 
 
-def _content(reply: object, endpoint: str) -> str:
+def _content(reply: object, endpoint: str, ollama: bool) -> str:
+    where = "message.content" if ollama else "choices[0].message.content"
     try:
-        content = reply["choices"][0]["message"]["content"]
+        content = reply["message"]["content"] if ollama else \
+            reply["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError):
-        raise ModelServerError(f"model server {endpoint}: the answer has no "
-                               "choices[0].message.content") from None
+        raise ModelServerError(f"model server {endpoint}: the answer has no {where}") \
+            from None
     if not isinstance(content, str):
         raise ModelServerError(f"model server {endpoint}: the answer's content is not text")
     return content

@@ -377,17 +377,8 @@ def learn(path: str, request: LearnRequest, *, model: str | None = None, progres
     (header, library), conf, label, name = session.run(path, context, write=False)
     need = Need(request.selector, request.args, header, library, label)
     backend = None
-    stage = getattr(progress, "stage", None)
     if not need.direct:
-        from .http_backend import URL_VAR
-
-        if stage is not None and not (model or os.environ.get(URL_VAR) or conf.get("model")):
-            from .modelfile import assembled
-
-            if not assembled():
-                stage("assembling the default model from its packages (first use here)")
-        backend = make_backend(model, conf)
-        backend.on_stage = stage
+        backend = make_backend(model, conf, getattr(progress, "stage", None))
         backend.warm_up()  # load the model while the header is parsed and ranked
     candidates, pool = ranked(need)
     if not candidates:

@@ -4,8 +4,8 @@ server (`llama_cpp.server`), with the model loaded the way proto loads it in-pro
 llama-cpp-python 0.3.36's server, left to its default model parameters, repacks the
 Q4_K weights for AVX2 (`use_extra_bufts`) and died with a segmentation fault at the
 first completion on this machine; loaded from the mapped file (models._weights_mapped,
-the in-process loader's setting) the same server answers. So the default parameters
-are adjusted for the whole life of this process before the server loads its model.
+the in-process loader's setting) the same server answers. So models.map_weights adjusts
+the default parameters for the whole life of this process before the server loads.
 
 Run as `python -m proto_cli.learn.model_server ARGS...`, ARGS being the server's own.
 """
@@ -17,21 +17,14 @@ import sys
 
 def main(argv: list[str]) -> int:
     try:
-        import llama_cpp.llama as module
         from llama_cpp.server.__main__ import main as serve
     except ImportError as exc:
         print(f"proto: the model server needs llama-cpp-python's server extra "
               f"(pip install 'proto-image[model]'): {exc.name} is missing", file=sys.stderr)
         return 2
-    defaults = module.llama_cpp.llama_model_default_params
+    from .models import map_weights
 
-    def params():
-        out = defaults()
-        if hasattr(out, "use_extra_bufts"):
-            out.use_extra_bufts = False
-        return out
-
-    module.llama_cpp.llama_model_default_params = params
+    map_weights()  # for the life of this process: the server loads the model later
     sys.argv = ["llama_cpp.server", *argv]
     serve()
     return 0

@@ -26,19 +26,15 @@ class ModelError(UsageError):
     """The model file is missing, incomplete or not the one the image names."""
 
 
-def default_model_path() -> str:
-    """The assembled default model, building it from the installed parts if needed."""
+def default_model_path(on_stage=None) -> str:
+    """The assembled default model, building it from the installed parts if needed (some
+    1.1 GB copied and hashed: `on_stage(text)` is told first)."""
     path = os.path.join(cache_dir(), "models", DEFAULT_NAME)
-    if assembled():
+    if os.path.exists(path) and os.path.getsize(path) == DEFAULT_SIZE:
         return path
+    if on_stage is not None:
+        on_stage("assembling the default model from its packages (first use here)")
     return assemble(path)
-
-
-def assembled() -> bool:
-    """Whether the default model is already assembled here (else the first use takes a
-    while: some 1.1 GB are copied and hashed)."""
-    path = os.path.join(cache_dir(), "models", DEFAULT_NAME)
-    return os.path.exists(path) and os.path.getsize(path) == DEFAULT_SIZE
 
 
 def part_paths() -> list[str]:

@@ -335,6 +335,18 @@ def _weights_mapped():
     has no argument for this, so its default model parameters are adjusted while
     the model loads.
     """
+    defaults = map_weights()
+    try:
+        yield
+    finally:
+        import llama_cpp.llama as module
+
+        module.llama_cpp.llama_model_default_params = defaults
+
+
+def map_weights():
+    """From now on, llama-cpp-python loads models mapped, not repacked (the server's
+    process keeps it so); answers the default parameters it replaced."""
     import llama_cpp.llama as module
 
     defaults = module.llama_cpp.llama_model_default_params
@@ -346,10 +358,7 @@ def _weights_mapped():
         return out
 
     module.llama_cpp.llama_model_default_params = params
-    try:
-        yield
-    finally:
-        module.llama_cpp.llama_model_default_params = defaults
+    return defaults
 
 
 def _formatter(llm):

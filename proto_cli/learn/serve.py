@@ -10,8 +10,6 @@ import sys
 
 from ..world.errors import UsageError
 
-DEFAULT_PORT = 8537
-
 
 def server_command(model: str, host: str, port: int, n_ctx: int = 4096,
                    threads: int | None = None) -> list[str]:
@@ -34,7 +32,9 @@ def check_server_installed() -> None:
 def model_for_serving(spec: str | None) -> str:
     """A GGUF path: the one named, or the default model, assembled and checked."""
     if spec:
-        if spec.startswith(("http://", "https://", "scripted:")):
+        from .http_backend import is_url
+
+        if is_url(spec) or spec.startswith("scripted:"):
             raise UsageError("proto model serve serves a GGUF file (--model PATH), not "
                              f"{spec.split(':', 1)[0]}:")
         if not os.path.isfile(spec):
