@@ -151,7 +151,7 @@ def _encode(value: object, out: bytearray, depth: int, ref_of) -> None:
         for key, item in value.items():
             _encode(key, out, depth + 1, ref_of)
             _encode(item, out, depth + 1, ref_of)
-    elif t.__module__ in _LATE_MODULES:
+    elif t.__module__ in LATE_MODULES:
         _encode_late(value, out, depth, ref_of)
     else:
         oid = ref_of(value) if ref_of is not None else None
@@ -163,7 +163,7 @@ def _encode(value: object, out: bytearray, depth: int, ref_of) -> None:
 
 # Fractions, sets and blocks (values.py) are imported only once one is met: `fractions`
 # alone costs a `proto send` more start-up than the rest of the codec.
-_LATE_MODULES = frozenset({"fractions", "image_format.values"})
+LATE_MODULES = frozenset({"fractions", "image_format.values"})
 
 
 def _encode_late(value: object, out: bytearray, depth: int, ref_of) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 
-from .codec import MappingProxyType, Pickled, Ref
+from .codec import LATE_MODULES, MappingProxyType, Pickled, Ref
 from .errors import ImageError
 
 
@@ -67,7 +67,7 @@ def _write(value: object, out: list[str]) -> None:
             out.append(": ")
             _write(item, out)
         out.append("}")
-    elif t.__module__ in ("fractions", "image_format.values"):
+    elif t.__module__ in LATE_MODULES:
         _write_late(value, out)
     else:
         raise LiteralError(f"a {t.__name__} has no literal form")

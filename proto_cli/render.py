@@ -7,6 +7,7 @@ import sys
 from image_format.codec import MappingProxyType
 
 from .terminal import visible
+from .world.exact import is_fraction
 from .world.message import Message
 from .world.objects import ProtoObject
 
@@ -50,7 +51,7 @@ def to_json(value: object, name_of=None, depth: int = 0) -> object:
                          for k, v in value.items()]}
     if t is Message:
         return {"$message": value.selector}
-    if t.__name__ == "Fraction" and t.__module__ == "fractions":
+    if is_fraction(value):
         return {"$fraction": [value.numerator, value.denominator]}
     if t.__module__ == "image_format.values":
         if t.__name__ == "ProtoSet":

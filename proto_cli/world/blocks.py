@@ -112,20 +112,9 @@ def revive(world, stored: StoredBlock) -> Block:
     node = program[0] if len(program) == 1 else None
     if type(node) is not BlockNode:
         raise ProtoError(f"a stored block's source is not one block: {stored.source[:60]!r}")
-    bad = [n for n in stored.captured if not _is_variable_name(n) or n in node.params]
-    if bad:
-        raise ProtoError(f"stored block {stored.source[:40]!r}: {bad[0][:30]!r} cannot be a "
-                         "captured variable")
     block = Block(node, StoredScope(dict(stored.captured)), Evaluator(world))
     cache[id(stored)] = (stored, block)
     return block
-
-
-def _is_variable_name(name: str) -> bool:
-    from .syntax import LITERAL_NAMES
-
-    return name.isidentifier() and name != "self" \
-        and name not in LITERAL_NAMES
 
 
 def _names_in(nodes) -> set[str]:

@@ -16,7 +16,7 @@ def is_fraction(value: object) -> bool:
 def a_number(value: object) -> bool:
     """An integer, float or fraction (not a boolean: `1 + true` is no 2)."""
     t = type(value)
-    return t is int or t is float or (t.__name__ == "Fraction" and t.__module__ == "fractions")
+    return t is int or t is float or is_fraction(value)
 
 
 def exact(value: object) -> object:

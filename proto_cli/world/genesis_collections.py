@@ -182,10 +182,11 @@ def list_remove_if_absent(self, item, block):
 
 @on("list", "remove:")
 def list_remove(self, item):
-    for x in self:
-        if send(x, "=", item) is True:
-            return send(self, "remove:ifAbsent:", item, None)
-    raise ProtoError(f"{describe(self)[:60]} remove: {describe(item)[:60]}: not found")
+    # ABSENT answers itself to `value`, as any value does: found or not in one pass
+    found = send(self, "remove:ifAbsent:", item, ABSENT)
+    if found is ABSENT:
+        raise ProtoError(f"{describe(self)[:60]} remove: {describe(item)[:60]}: not found")
+    return found
 
 
 @on("list", "removeAll")

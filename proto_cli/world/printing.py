@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from image_format.codec import MappingProxyType
 
+from .exact import is_fraction
 from .message import Message
 from .objects import ProtoObject
 
@@ -48,7 +49,7 @@ def describe(value: object, name_of=None, depth: int = 0) -> str:
         return "#{" + inner + "}"
     if callable(getattr(value, "proto_print", None)):
         return value.proto_print()
-    if t.__name__ == "Fraction" and t.__module__ == "fractions":
+    if is_fraction(value):
         if value.denominator == 1:
             return describe(value.numerator)
         return f"{describe(value.numerator)}/{describe(value.denominator)}"

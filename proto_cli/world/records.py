@@ -24,12 +24,15 @@ _KINDS_OF_VALUE = {
     MappingProxyType: "a map", dict: "a map", Ref: "an object reference",
     ProtoObject: "an object", Pickled: "a pickled value",
 }
+#: The kinds imported only when met (image_format/values.py, fractions), by name.
+_LATE_KINDS = {"Fraction": "a fraction", "ProtoSet": "a set", "StoredBlock": "a block"}
 HINT = "`proto verify` lists every problem"
 
 
 def a(value: object) -> str:
     """What kind of value this is, for a message ('a map', 'an integer')."""
-    return _KINDS_OF_VALUE.get(type(value), f"a {type(value).__name__}")
+    t = type(value)
+    return _KINDS_OF_VALUE.get(t) or _LATE_KINDS.get(t.__name__, f"a {t.__name__}")
 
 
 def corrupt_slot(oid: int, name: str, what: str) -> DecodeError:

@@ -8,7 +8,7 @@ a send stays one dictionary probe and a call.
 
 from __future__ import annotations
 
-from image_format.codec import MappingProxyType, Pickled
+from image_format.codec import LATE_MODULES, MappingProxyType, Pickled
 
 from .errors import ProtoError
 from .message import Message
@@ -17,8 +17,6 @@ from .objects import ProtoObject
 PLAIN = frozenset({type(None), bool, int, float, str, bytes, ProtoObject, Message, Pickled})
 _CONTAINERS = (tuple, list)
 _MAPPINGS = (dict, MappingProxyType)
-#: Where the value kinds that are imported only when met live (image_format/values.py).
-LATE_MODULES = frozenset({"fractions", "image_format.values"})
 MAX_DEPTH = 64
 NESTED = "nesting deeper than 64"
 

@@ -11,6 +11,8 @@ from image_format import layout as L
 from image_format.codec import MappingProxyType, decode, decode_prefix, encode
 from image_format.errors import DecodeError, EncodeError, ImageError
 
+from .blocks import Block as _Block
+from .blocks import revive, storable
 from .errors import SlotError, UsageError
 from .lookup import Dispatcher
 from .message import Message, is_valid_selector
@@ -149,9 +151,8 @@ class World(Dispatcher):
         try:
             record = kind.encode() + encode(value, _ref_of)
         except EncodeError:
-            from .blocks import Block, storable  # a block: its source and captured values
-
-            live = value if type(value) is Block else None
+            # a block: kept as its source and captured values
+            live = value if type(value) is _Block else None
             value = storable(value)
             try:
                 record = kind.encode() + encode(value, _ref_of)
@@ -253,8 +254,6 @@ class World(Dispatcher):
         """Run a block (live, or revived from a slot) with args; or its argument count."""
         if type(block) is _Block and not arity:  # the hot path: a loop's body
             return block(*args)
-        from .blocks import revive
-
         live = block if type(block) is _Block else revive(self, block)
         return len(live.params) if arity else live(*args)
 
@@ -302,8 +301,6 @@ def check_slot_name(name: str, kind: str) -> None:
 
 
 def _traits_table() -> dict:
-    from .blocks import Block
-
     return {
         int: "number",
         float: "number",
@@ -315,12 +312,11 @@ def _traits_table() -> dict:
         dict: "map",
         type(None): "nil",
         Message: "message",
-        Block: "block",
+        _Block: "block",
     }
 
 
 _TRAITS_OF = _traits_table()
-_Block = next(t for t, name in _TRAITS_OF.items() if name == "block")
 
 
 def _late_traits(t: type) -> str:
