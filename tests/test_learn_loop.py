@@ -257,3 +257,13 @@ def test_lib_add_errors(proto):
     assert r.returncode == 2 and "no_such_header_xyz.h" in r.stderr
     r = proto("lib", "add", "z", "--header", "zlib.h", "--library", "libnope.so.9")
     assert r.returncode == 2 and "libnope.so.9 not found" in r.stderr
+
+
+def test_an_exact_fraction_reaches_c_as_a_double(tiny_image, tmp_path):
+    """`1e-1` is the fraction 1/10 (as in Pharo); a C double takes it as 0.1."""
+    model = script(tmp_path, answer("tiny_half", ["arg1"], [4.0], 2.0))
+    r = tiny_image("send", "--json", "--model", model, "t", "halfOf:", "1e-1")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["result"] == 0.05
+    r = tiny_image("eval", "t halfOf: 1/4")  # the learned method, with a fraction
+    assert r.returncode == 0 and r.stdout.strip() == "0.125", r.stderr

@@ -33,9 +33,13 @@ class Need:
 
     def __init__(self, selector: str, args: tuple, header: str, library: str,
                  receiver: str = "") -> None:
+        from ..world.exact import is_fraction
+
         self.selector = selector
-        self.args = tuple(args)
-        self.kinds = tuple(kind_of(a) for a in args)
+        # an exact fraction (`1e-5` is 1/100000, as in Pharo) reaches C as a double, as a
+        # Smalltalk FFI coerces it (asFloat)
+        self.args = tuple(float(a) if is_fraction(a) else a for a in args)
+        self.kinds = tuple(kind_of(a) for a in self.args)
         self.header = header
         self.library = library
         self.receiver = receiver

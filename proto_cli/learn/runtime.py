@@ -60,6 +60,9 @@ def integer(value: object) -> int:
 
 
 def real(value: object) -> float:
+    t = type(value)
+    if t.__name__ == "Fraction" and t.__module__ == "fractions":
+        return float(value)  # an exact fraction reaches C as a double (a Smalltalk asFloat)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number, got {kind(value)}")
     return float(value)
