@@ -73,3 +73,21 @@ def unlink(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def write_whole(path: str, data: bytes | str, sync: bool = False) -> None:
+    """`data` appears at `path` whole or not at all: written under a temporary name in
+    the same folder (made if missing), then renamed. OSError is the caller's to judge."""
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    tmp = temporary(path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        unlink(tmp)

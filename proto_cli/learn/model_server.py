@@ -3,8 +3,8 @@ server (`llama_cpp.server`), with the model loaded the way proto loads it in-pro
 
 llama-cpp-python 0.3.36's server, left to its default model parameters, repacks the
 Q4_K weights for AVX2 (`use_extra_bufts`) and died with a segmentation fault at the
-first completion on this machine; loaded from the mapped file (models._weights_mapped,
-the in-process loader's setting) the same server answers. So models.map_weights adjusts
+first completion on this machine; loaded from the mapped file (the in-process loader's
+setting, llama_adapter.mapped_weights) the same server answers. So map_weights adjusts
 the default parameters for the whole life of this process before the server loads.
 
 Run as `python -m proto_cli.learn.model_server ARGS...`, ARGS being the server's own.
@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
         print(f"proto: the model server needs llama-cpp-python's server extra "
               f"(pip install 'proto-image[model]'): {exc.name} is missing", file=sys.stderr)
         return 2
-    from .models import map_weights
+    from .llama_adapter import map_weights
 
     map_weights()  # for the life of this process: the server loads the model later
     sys.argv = ["llama_cpp.server", *argv]

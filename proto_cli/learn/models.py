@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
+
+from image_format.files import write_whole
 
 from ..world.errors import UsageError
-from .constrain import DEAD, compile_schema
+from .constrain import compile_schema
 from .headers import cache_dir
 
 
@@ -87,7 +88,7 @@ class LlamaBackend:
         self._llm = None
         self._loading = None
         self._load_error: BaseException | None = None
-        self._texts: dict[int, str] = {}
+        self._decoder = None  # decoding.Decoder for the loaded model
         self._format = None  # the model's chat template, compiled once
 
     def warm_up(self) -> None:
@@ -113,15 +114,14 @@ class LlamaBackend:
 
     def _load(self):
         if self._llm is None:
+            from . import llama_adapter
+
             try:
-                from llama_cpp import Llama
+                self._llm = llama_adapter.load(self.path, self.n_ctx, self.seed)
             except ImportError:
                 raise UsageError(
                     "llama-cpp-python is not installed: pip install 'proto-image[model]'"
                 ) from None
-            with _weights_mapped():
-                self._llm = Llama(model_path=self.path, n_ctx=self.n_ctx, seed=self.seed,
-                                  n_threads=os.cpu_count() or 2, verbose=False)
         return self._llm
 
     def complete(self, messages: list[dict], schema: dict | None = None,
@@ -138,88 +138,22 @@ class LlamaBackend:
 
     def _constrained(self, llm, messages: list[dict], node, temperature: float,
                      max_tokens: int) -> str:
-        """Decode an answer the automaton accepts: forced characters go to the model in one
-        batch, and each free step takes the likeliest allowed token (or samples among the
-        allowed when the temperature is above 0)."""
+        """Decode an answer the automaton accepts (decoding.py), after the prompt."""
         import numpy as np
 
-        self._feed(llm, self._chat_tokens(llm, messages))
+        from .decoding import Decoder
+
+        logits = self._feed(llm, self._chat_tokens(llm, messages))
+        if self._decoder is None or self._decoder.llm is not llm:
+            self._decoder = Decoder(llm)
         rng = np.random.default_rng(self.seed + len(messages))
-        out = bytearray()
-        n_vocab = llm.n_vocab()
-        for _ in range(max_tokens):
-            forced, text, after = self._forced_tokens(llm, node)
-            if forced:
-                out += text.encode("utf-8")
-                node = after
-                llm.eval(forced)
-                continue
-            if node.finished:
-                break
-            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
-            token, node = self._pick(llm, logits, node, temperature, rng)
-            if token is None:
-                break
-            out += self._token_bytes(llm, token)
-            if node.finished:
-                break  # the answer is complete: what the model makes of it is not needed
-            llm.eval([token])
-        return out.decode("utf-8", errors="replace")
-
-    def _forced_tokens(self, llm, node) -> tuple[list[int], str, object]:
-        """(tokens, their text, the automaton after them) for the characters the answer
-        must go on with, less the last token: the model picks that one itself, so it can
-        merge the forced text with what follows (`":["` is one token; forcing `[` alone
-        would be a spelling the model never saw). No tokens when nothing is forced."""
-        forced = node.forced()
-        if not forced:
-            return [], "", node
-        tokens = llm.tokenize(forced.encode("utf-8"), add_bos=False, special=False)[:-1]
-        text = "".join(self._token_text(llm, t) for t in tokens)
-        after = node.derive_text(text)
-        return (tokens, text, after) if tokens and after is not DEAD else ([], "", node)
-
-    def _pick(self, llm, logits, node, temperature: float, rng):
-        """(token, automaton after it) for the best allowed token; (None, node) if none."""
-        import numpy as np
-
-        allowed: list[tuple[int, object]] = []
-        for width in (PICK_WIDTH, len(logits)):
-            order = np.argpartition(-logits, width - 1)[:width] if width < len(logits) \
-                else np.arange(len(logits))
-            order = order[np.argsort(-logits[order], kind="stable")]
-            for token in order.tolist():
-                text = self._token_text(llm, token)
-                if not text:
-                    continue
-                after = node.derive_text(text)
-                if after is DEAD:
-                    continue
-                if temperature <= 0:
-                    return token, after
-                allowed.append((token, after))
-            if allowed:
-                break
-        if not allowed:
-            return None, node
-        scores = np.array([logits[t] for t, _ in allowed], dtype=np.float64) / temperature
-        weights = np.exp(scores - scores.max())
-        choice = int(rng.choice(len(allowed), p=weights / weights.sum()))
-        return allowed[choice]
-
-    def _token_bytes(self, llm, token: int) -> bytes:
-        return llm.detokenize([token])
-
-    def _token_text(self, llm, token: int) -> str:
-        text = self._texts.get(token)
-        if text is None:
-            text = self._texts[token] = self._token_bytes(llm, token).decode(
-                "utf-8", errors="replace")
-        return text
+        return self._decoder.answer(logits, node, temperature, rng, max_tokens)
 
     def _formatter(self, llm):
         if self._format is None:
-            self._format = _formatter(llm)
+            from .llama_adapter import chat_formatter
+
+            self._format = chat_formatter(llm)
         return self._format
 
     def _chat_tokens(self, llm, messages: list[dict]) -> list[int]:
@@ -230,17 +164,20 @@ class LlamaBackend:
         return llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     @staticmethod
-    def _feed(llm, tokens: list[int]) -> None:
-        """Evaluate the prompt, reusing the longest prefix the context already holds."""
-        held = llm.input_ids[: llm.n_tokens].tolist()
+    def _feed(llm, tokens: list[int]):
+        """Evaluate the prompt, reusing the longest prefix the context already holds; the
+        logits after its last token."""
+        from . import llama_adapter as A
+
         n = 0
-        for a, b in zip(held, tokens, strict=False):
+        for a, b in zip(A.held(llm), tokens, strict=False):
             if a != b:
                 break
             n += 1
         n = min(n, len(tokens) - 1)  # the last prompt token is evaluated for its logits
-        llm.n_tokens = n
-        llm.eval(tokens[n:])
+        A.forget_after(llm, n)
+        (logits,) = A.decode(llm, tokens[n:])
+        return logits
 
     # -- the fixed prompt prefix, evaluated once per machine and reused by every process
     def _reuse_prefix(self, llm, messages: list[dict]) -> None:
@@ -249,6 +186,8 @@ class LlamaBackend:
             return  # this process already holds an evaluated prefix; llama.cpp reuses it
         import hashlib
 
+        from . import llama_adapter as A
+
         prefix = messages[:-1]
         tokens = self._prefix_tokens(llm, messages)
         if not tokens:
@@ -256,14 +195,21 @@ class LlamaBackend:
         key = hashlib.sha256(json.dumps([self.sha256 or self.path, self.n_ctx, prefix,
                                          tokens]).encode()).hexdigest()[:32]
         path = os.path.join(cache_dir(), "prefix", f"{key}.state")
-        if self._load_state(llm, path, tokens):
-            return
+        try:
+            with open(path, "rb") as f:
+                if A.restore_state(llm, f.read(), tokens):
+                    return
+        except OSError:
+            pass
         if self.on_stage is not None:
             self.on_stage(f"evaluating the prompt's fixed part, {len(tokens)} tokens (once "
                           "per machine and model)")
-        llm.reset()
-        llm.eval(tokens)
-        self._save_state(llm, path, tokens)
+        A.restart(llm, tokens)
+        try:
+            write_whole(path, A.save_state(llm))
+            _prune(os.path.dirname(path), keep=KEEP_PREFIX_STATES)
+        except OSError:
+            pass  # no cache: only slower
 
     def _prefix_tokens(self, llm, messages: list[dict]) -> list[int]:
         """Tokens shared by any prompt ending in a different last user turn."""
@@ -281,97 +227,8 @@ class LlamaBackend:
             n += 1
         return lists[0][:n]
 
-    @staticmethod
-    def _load_state(llm, path: str, tokens: list[int]) -> bool:
-        import ctypes
 
-        import llama_cpp
-
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except OSError:
-            return False
-        size = len(data)
-        buf = (ctypes.c_uint8 * size).from_buffer_copy(data)
-        if llama_cpp.llama_state_set_data(llm._ctx.ctx, buf, size) != size:
-            llm.reset()
-            return False
-        llm.input_ids[: len(tokens)] = tokens
-        llm.n_tokens = len(tokens)
-        return True
-
-    @staticmethod
-    def _save_state(llm, path: str, tokens: list[int]) -> None:
-        import ctypes
-
-        import llama_cpp
-
-        size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
-        buf = (ctypes.c_uint8 * int(size))()
-        n = llama_cpp.llama_state_get_data(llm._ctx.ctx, buf, size)
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{os.getpid()}"
-            with open(tmp, "wb") as f:
-                f.write(bytes(buf)[: int(n)])
-            os.replace(tmp, path)
-            _prune(os.path.dirname(path), keep=KEEP_PREFIX_STATES)
-        except OSError:
-            pass  # no cache: only slower
-
-
-PICK_WIDTH = 48  # tokens checked against the automaton before looking at the whole vocabulary
 KEEP_PREFIX_STATES = 4  # each is ~20 MB; a new prompt or model makes a new one
-
-
-@contextmanager
-def _weights_mapped():
-    """Load the weights straight from the mapped file, not repacked into fresh memory.
-
-    Repacking Q4_K for AVX2 took 0.6 s of a 1.1 s load here and gained ~5 ms per
-    generated token: a learn generates some 15 tokens, so a cold process is faster
-    without it, and the page cache is shared between processes. llama-cpp-python
-    has no argument for this, so its default model parameters are adjusted while
-    the model loads.
-    """
-    defaults = map_weights()
-    try:
-        yield
-    finally:
-        import llama_cpp.llama as module
-
-        module.llama_cpp.llama_model_default_params = defaults
-
-
-def map_weights():
-    """From now on, llama-cpp-python loads models mapped, not repacked (the server's
-    process keeps it so); answers the default parameters it replaced."""
-    import llama_cpp.llama as module
-
-    defaults = module.llama_cpp.llama_model_default_params
-
-    def params():
-        out = defaults()
-        if hasattr(out, "use_extra_bufts"):
-            out.use_extra_bufts = False
-        return out
-
-    module.llama_cpp.llama_model_default_params = params
-    return defaults
-
-
-def _formatter(llm):
-    """The model's own chat template (GGUF metadata), as llama-cpp-python renders it."""
-    try:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        template = llm.metadata["tokenizer.chat_template"]
-        eos = llm._model.token_get_text(llm.token_eos())
-        bos = llm._model.token_get_text(llm.token_bos())
-        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
-    except Exception:
-        return None
 
 
 def _prune(folder: str, keep: int) -> None:
