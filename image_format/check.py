@@ -62,8 +62,8 @@ class Report:
                 "methods": self.methods, "problems": [p.to_dict() for p in self.problems]}
 
 
-def check_file(path: str, method_check: Callable[[str, str], str | None] | None = None
-               ) -> Report:
+def check_file(path: str, method_check: Callable[[str, str], str | None] | None = None,
+               image_check: Callable[[object], list[str]] | None = None) -> Report:
     """`check` of the image at `path`, walked in a forked child.
 
     LMDB trusts its pages: a damaged node offset or value size can make it read
@@ -89,7 +89,7 @@ def check_file(path: str, method_check: Callable[[str, str], str | None] | None 
                 answer = {"error": str(exc)}
             else:
                 with image.read() as txn:
-                    answer = check(txn, method_check).to_dict()
+                    answer = check(txn, method_check, image_check).to_dict()
             with os.fdopen(write_end, "wb") as out:
                 out.write(json.dumps(answer).encode())
             code = 0
@@ -114,9 +114,13 @@ def check_file(path: str, method_check: Callable[[str, str], str | None] | None 
     return report
 
 
-def check(txn, method_check: Callable[[str, str], str | None] | None = None) -> Report:
-    """`method_check(source, selector)` returns a problem or None; it must not run code."""
+def check(txn, method_check: Callable[[str, str], str | None] | None = None,
+          image_check: Callable[[object], list[str]] | None = None) -> Report:
+    """`method_check(source, selector)` returns a problem or None, `image_check(txn)` the
+    problems of the image as a whole (its recorded versions); neither may run code."""
     report = Report()
+    for message in image_check(txn) if image_check is not None else ():
+        report.add(None, None, message)
     headers: dict[int, tuple[str, ...]] = {}
     parent_slots: dict[int, dict[str, int]] = {}
     refs: list[tuple[int, str, int]] = []  # (from oid, slot, to oid)

@@ -24,6 +24,10 @@ K_FORMAT = b"format"
 K_VERSION = b"version"
 K_NEXT_OID = b"next_oid"
 K_ROOTS = b"roots"
+#: Which genesis the image began as, and the host API its stored code is written to
+#: (proto_cli/world/host_api.py). Absent: made before versions were recorded (both 1).
+K_GENESIS = b"genesis"
+K_API = b"api"
 
 OID_BYTES = 8
 

@@ -145,6 +145,23 @@ def register(app: typer.Typer, current_image) -> None:
         print(dump_json({"digest": value}) if json else value)
 
     @app.command()
+    def upgrade(path: PathArg = None, image: ImageOpt = None, json: JsonOpt = False) -> None:
+        """Bring an image made by an earlier proto to this genesis and host API.
+
+        Rewrites only what proto wrote (earlier genesis methods, learned bindings'
+        imports), in one transaction; lists methods a person wrote that still import
+        proto's modules. Example: `proto upgrade old.image`
+        """
+        target = path or current_image(image)
+        done = _images().upgrade(target)
+        if json:
+            print(dump_json(done.to_dict()))
+            return
+        from .render_images import print_lines, upgrade_lines
+
+        print_lines(upgrade_lines(done, target or "image"))
+
+    @app.command()
     def verify(path: PathArg = None, image: ImageOpt = None, json: JsonOpt = False) -> None:
         """Check an image without running its code. Exit 1 when it has problems.
 

@@ -16,6 +16,7 @@ from image_format.store import Image
 
 from .atomic import write_whole
 from .session import image_path
+from .world import host_api
 from .world.errors import UsageError
 
 
@@ -139,6 +140,32 @@ def verify(image: str | None) -> check.Report:
                 validate_source(source, selector)  # ast only: parses, never runs
         except UsageError as exc:
             return str(exc)
-        return None
+        found = host_api.problems(source) if selector is not None else []
+        return "; ".join(found) or None
 
-    return check.check_file(image_path(image), method_check)
+    return check.check_file(image_path(image), method_check, api_check)
+
+
+def upgrade(image: str | None):
+    """Rewrite what earlier protos wrote into the image, in one write transaction."""
+    from . import session
+    from .world.genesis_upgrade import upgrade as rewrite
+
+    return session.run(image_path(image), lambda world: rewrite(world.txn))
+
+
+def api_check(txn) -> list[str]:
+    """An image whose recorded host API or genesis is newer than this proto's."""
+    from image_format import layout as L
+
+    from .world.genesis import GENESIS_VERSION
+
+    out = []
+    api, genesis = txn.get_meta(L.K_API), txn.get_meta(L.K_GENESIS)
+    if api is not None and (type(api) is not int or api > host_api.API_VERSION):
+        out.append(f"the image's stored code is written to host API {api!r}; this proto has "
+                   f"API {host_api.API_VERSION}: use a newer proto")
+    if genesis is not None and (type(genesis) is not int or genesis > GENESIS_VERSION):
+        out.append(f"the image began as genesis {genesis!r}; this proto knows genesis "
+                   f"{GENESIS_VERSION} and earlier: use a newer proto")
+    return out

@@ -89,6 +89,17 @@ def print_lines(lines: list[tuple[str, str]]) -> None:
             print(text)
 
 
+def upgrade_lines(done, path: str) -> list[tuple[str, str]]:
+    data = done.to_dict()
+    was, now = data["was"], data["now"]
+    lines = [("green", f"{path}: genesis {was['genesis']} -> {now['genesis']}, host API "
+                       f"{was['api']} -> {now['api']}; rewrote {data['genesis_methods']} "
+                       f"genesis method(s) and {data['bindings']} learned binding(s)")]
+    lines += [("yellow", f"@{x['object']} {x['selector']}: left as written: {x['why']}")
+              for x in data["left"]]
+    return lines
+
+
 def verify_lines(report, path: str) -> list[tuple[str, str]]:
     counts = (f"{report.objects} objects, {report.slots} slots, {report.methods} method "
               "sources parsed")

@@ -14,7 +14,6 @@ from .candidates import accepts_constant, argument_of, converter_of, options_for
 from .headers import Prototype
 from .need import Need
 
-RUNTIME = "proto_cli.learn.runtime"
 OUT_SLACK = 64  # bytes past an out buffer's stated size
 #: Longest answer read as a proposal. The model stops at 256 tokens (~1 KiB); anything
 #: far longer is not a proposal, and must not grow the transcript or the next prompt.
@@ -165,14 +164,14 @@ def direct_proposal(proto: Prototype, need: Need) -> Proposal:
 
 
 def method_source(need: Need, proto: Prototype, proposal: Proposal) -> str:
-    """The Python method that calls the function, as it will be stored in the image."""
+    """The Python method that calls the function, as it will be stored in the image. It
+    imports nothing: `bind`, `cbuf`, `data`... are the host API's (world/host_api.py)."""
     arity = len(need.args)
     params = ", ".join(["self", *[f"a{i}" for i in range(1, arity + 1)]])
     fname = "".join(ch if ch.isalnum() else "_" for ch in need.selector) or "method"
     lines = [
         f"def {fname}({params}):",
         f'    """{need.selector} -> C {proto.name}() in {need.library} (learned)."""',
-        f"    from {RUNTIME} import Foreign, bind, cbuf, data, integer, real, text  # noqa: F401",
         f"    ffi, lib = bind({need.library!r}, {binding_cdef(need, proto, proposal)!r})",
     ]
     out_param = None

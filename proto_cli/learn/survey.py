@@ -56,12 +56,14 @@ def child(binding, start, w):
         os.dup2(null, fd)
     resource.setrlimit(resource.RLIMIT_CPU, (int(spec["seconds_each"]) + 1,) * 2)
     try:
-        from proto_cli.learn.runtime import bind
-        ffi, lib = bind(binding["library"], binding["cdef"])
+        import proto_cli.learn.runtime as runtime
+        ffi, lib = runtime.bind(binding["library"], binding["cdef"])
         getattr(lib, binding["function"])
-        ns = {}
+        ns = {name: getattr(runtime, name) for name in spec["foreign"]}
+        given = dict(ns)
         exec(compile(binding["source"], "<binding>", "exec"), ns)
-        fn = [v for k, v in ns.items() if callable(v) and not k.startswith("__")][0]
+        fn = [v for k, v in ns.items()
+              if callable(v) and not k.startswith("__") and given.get(k) is not v][0]
     except BaseException as exc:
         os.write(w, (json.dumps({"fail": f"{type(exc).__name__}: {exc}"[:300]}) + "\n").encode())
         return
@@ -180,6 +182,7 @@ def survey(bindings: list[dict], probes: list[tuple], wall_s: float = 20.0) -> l
     sandbox; a Row per binding, in order."""
     from sandbox import Limits, SandboxUnavailable, library_binds, run
 
+    from ..world.host_api import FOREIGN
     from .verify import _jsonable, _runtime_files
 
     if not bindings:
@@ -188,7 +191,7 @@ def survey(bindings: list[dict], probes: list[tuple], wall_s: float = 20.0) -> l
     # The whole survey ends within wall_s however many siblings spin: each gets a share.
     each = max(min(SECONDS_EACH, (wall_s - 3.0) / len(bindings)), 0.05)
     spec = {"nonce": nonce, "bindings": bindings, "seconds_each": each,
-            "probes": [_jsonable(list(p)) for p in probes]}
+            "probes": [_jsonable(list(p)) for p in probes], "foreign": list(FOREIGN)}
     files = {**_runtime_files(), "survey.json": json.dumps(spec).encode()}
     binds = sorted({b for x in bindings if os.path.sep in x["library"]
                     for b in library_binds(x["library"])})

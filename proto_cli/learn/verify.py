@@ -24,6 +24,7 @@ import json
 import os
 import secrets
 
+from ..world.host_api import FOREIGN
 from .binding import Proposal
 
 TYPE_CHECKING = False
@@ -113,9 +114,12 @@ def stages(w):
         stage("symbol")
         getattr(lib, spec["function"])
         stage("compile")
-        ns = {}
+        import proto_cli.learn.runtime as runtime
+        ns = {name: getattr(runtime, name) for name in spec["foreign"]}
+        given = dict(ns)
         exec(compile(spec["source"], "<learned method>", "exec"), ns)
-        fn = [v for k, v in ns.items() if callable(v) and not k.startswith("__")][0]
+        fn = [v for k, v in ns.items()
+              if callable(v) and not k.startswith("__") and given.get(k) is not v][0]
         stage("guard")
         import guard
         guard.install((w,))
@@ -196,7 +200,8 @@ class Check:
 
 
 def _runtime_files() -> dict[str, bytes]:
-    """The runtime a learned method imports, and the guard the harness installs."""
+    """The runtime that defines a learned method's foreign names (host_api.FOREIGN; older
+    methods import it by this path), and the guard the harness installs."""
     from sandbox import guard
 
     here = os.path.dirname(os.path.abspath(__file__))
@@ -217,7 +222,7 @@ def verify(source: str, cdef: str, library: str, proposal: Proposal, args: list,
     nonce = secrets.token_hex(16)
     spec = {"cdef": cdef, "library": library, "function": proposal.function, "source": source,
             "test_inputs": _jsonable(proposal.test_inputs), "expect": proposal.expect,
-            "args": _jsonable(args), "nonce": nonce}
+            "args": _jsonable(args), "nonce": nonce, "foreign": list(FOREIGN)}
     files = {**_runtime_files(), "spec.json": json.dumps(spec).encode()}
     binds = library_binds(library) if os.path.sep in library else []
     try:

@@ -25,6 +25,7 @@ from image_format.codec import Ref
 
 from . import genesis_collections, genesis_som  # noqa: F401 - register their methods
 from .genesis_methods import REGISTRY
+from .host_api import API_VERSION
 from .objects import CONSTANT, DATA, METHOD, PARENT
 from .world import World
 
@@ -32,6 +33,14 @@ TRAITS = ("object", "clonable", "number", "string", "bytes", "list", "map", "set
           "nil", "true", "false", "block", "message")
 #: Lobby objects that make collections which change in place (genesis_collections.py).
 MAKERS = ("Array", "Vector", "Dictionary", "Set", "Integer", "Float", "Character")
+
+
+#: The genesis an image begins as. Its methods' sources are copied into every new
+#: image, so any change to them (a reformatted line too) is a new genesis: bump the
+#: version, record the digest (tests/test_genesis_contract.py says the new one), and
+#: teach `proto upgrade` (genesis_upgrade.py) the sources it replaces.
+GENESIS_VERSION = 2
+GENESIS_DIGEST = "39dcfd5feb55042cfcd17a06ee703648c0a3d771d3eee643cdef85373bc0c0a0"
 
 
 # The learner's settings: `model` nil means the default model (see learn/modelfile.py).
@@ -83,4 +92,18 @@ def create_genesis(txn) -> World:
         if name == "Float":  # SOM's name for it
             world.put_slot(lobby, "Double", maker, CONSTANT)
     txn.put_meta(L.K_ROOTS, {name: Ref(oid) for name, oid in world.roots.items()})
+    txn.put_meta(L.K_GENESIS, GENESIS_VERSION)
+    txn.put_meta(L.K_API, API_VERSION)
     return world
+
+
+def genesis_digest() -> str:
+    """SHA-256 over what a new image's genesis holds that code wrote: every method's
+    holder, selector and source, and the learner's settings."""
+    import hashlib
+    import json
+
+    entries = sorted([holder, selector, method_source(fn)]
+                     for holder, methods in REGISTRY.items() for selector, fn in methods)
+    text = json.dumps([entries, LEARNER_SETTINGS, TRAITS, MAKERS], sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1735,20 +1735,15 @@ def message_send_to(self, receiver):
 # -- learner: intelligence as a prototype; objects get it by delegation ------------
 @on("learner", "doesNotUnderstand:")
 def learn_on_miss(self, message):
-    from proto_cli.learn.hook import on_not_understood
-
-    return on_not_understood(self, message, lambda: resend(self, "doesNotUnderstand:", message))
+    return primitive("learn.notUnderstood")(
+        self, message, lambda: resend(self, "doesNotUnderstand:", message))
 
 
 @on("learner", "infer:")
 def infer(self, prompt):
-    from proto_cli.learn.hook import infer
-
-    return infer(self, prompt)
+    return primitive("learn.infer")(self, prompt)
 
 
 @on("learner", "reflectOn:")
 def reflect_on(self, message):
-    from proto_cli.learn.hook import reflect_on
-
-    return reflect_on(self, message)
+    return primitive("learn.reflectOn")(self, message)

@@ -3,6 +3,9 @@
 Source is checked when defined (one function, the selector's arity) and
 compiled on first use, then cached by the world. A method sees these names:
 
+The names are the host API (host_api.py: versioned; stored code imports nothing of
+proto's own):
+
     send(receiver, selector, *args)   send a message through the normal lookup
     resend(self, selector, *args)     look selector up in the parents of this
                                       method's holder (Self's resend)
@@ -11,6 +14,8 @@ compiled on first use, then cached by the world. A method sees these names:
     describe(value)                   default text of a value (no sends)
     not_understood(message)           the error doesNotUnderstand: raises
     ProtoError, MessageNotUnderstood  to raise or catch
+    primitive(name)                   a host service by name (learn.notUnderstood...)
+    Foreign, bind, cbuf, data, ...    calling C, as learned bindings do
 
 A learned method (its slot's meta says `learned`) is model-written C binding code:
 each call runs confined (sandbox/confine.py), in a child that can change nothing
@@ -80,9 +85,11 @@ def method_env(world) -> dict:
 
     from image_format.values import ABSENT, ProtoSet, find_key, freeze
 
-    from . import exact
+    from . import exact, host_api
 
     return {
+        **host_api.foreign_names(),
+        "primitive": host_api.primitive,
         "send": send,
         "ProtoSet": ProtoSet,
         "freeze": freeze,
@@ -185,11 +192,6 @@ def confined_method(world, holder, selector: str, source: str, where: str, meta)
     return call
 
 
-#: The runtime API a learned method imports (its `bind`): the one module stored code
-#: names, and the one this module reaches for, by name, to parse declarations early.
-RUNTIME = "proto_cli.learn.runtime"
-
-
 def _declaration(source: str) -> str | None:
     """The C declarations a learned method binds, when it binds them as the learner
     writes it (`bind('libz.so.1', '...')`, two literal strings): read from its syntax
@@ -215,7 +217,8 @@ def _declare(cdef: str) -> None:
     and nothing of the method runs here). A declaration cffi refuses is left to the
     child, which reports it as the call's error."""
     import contextlib
-    import importlib
+
+    from .host_api import foreign_module
 
     with contextlib.suppress(Exception):  # the call itself will say what is wrong
-        importlib.import_module(RUNTIME).declared(cdef)
+        foreign_module().declared(cdef)

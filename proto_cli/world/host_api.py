@@ -1,0 +1,107 @@
+"""The contract between code stored in an image and the proto that runs it.
+
+Images outlive the code that made them, so stored code (genesis methods, learned
+bindings, a person's methods) must not name proto's internal modules. It talks to
+the host through names injected into every method's environment (methods.py):
+
+    send resend reflect lobby describe not_understood call_block
+    ProtoError MessageNotUnderstood ProtoSet freeze find_key ABSENT
+    is_fraction a_number exact fraction        the language's values
+    primitive(name)                            a host service by name (below)
+    Foreign bind cbuf data integer real text   calling C (FOREIGN)
+
+`primitive(name)` answers a function the host registered under that name: the
+learner's `doesNotUnderstand:` calls `primitive("learn.notUnderstood")`, so
+renaming a module in `proto_cli/learn` breaks no image. The host registers
+module paths (proto_cli/host.py); a module is imported only when its primitive is
+first used, and this layer imports none of them.
+
+API versions, recorded in each image's meta (`api`):
+    1  before the contract: stored code imported proto_cli.learn.hook and
+       proto_cli.learn.runtime by module path (still run; `proto upgrade` rewrites)
+    2  the names above, and primitive()
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .errors import ProtoError
+
+API_VERSION = 2
+#: An image that records no API was made before the contract (version 1).
+UNRECORDED_API = 1
+#: The names a learned binding calls C with; the foreign provider module defines them.
+FOREIGN = ("Foreign", "bind", "cbuf", "data", "integer", "real", "text")
+#: Module prefixes that are proto's internals: stored code that imports one depends on
+#: a layout no version promises.
+INTERNAL_MODULES = ("proto_cli", "image_format", "sandbox")
+
+_primitives: dict[str, tuple[str, str]] = {}
+_foreign: list[str] = []
+
+
+def register(name: str, module: str, attribute: str) -> None:
+    """The host offers `module.attribute` to stored code as `primitive(name)`."""
+    _primitives[name] = (module, attribute)
+
+
+def register_foreign(module: str) -> None:
+    """The module that defines FOREIGN's names for learned bindings."""
+    _foreign[:] = [module]
+
+
+def primitives() -> dict[str, tuple[str, str]]:
+    return dict(_primitives)
+
+
+def primitive(name: object):
+    """The host function registered as `name`; a ProtoError naming it when this proto
+    has none (an image made for a newer proto)."""
+    entry = _primitives.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise ProtoError(f"this proto has no primitive {name!r} (host API {API_VERSION}); "
+                         "the image may need a newer proto")
+    module, attribute = entry
+    return getattr(importlib.import_module(module), attribute)
+
+
+def foreign_module():
+    """The registered foreign-call module (its `declared` parses C declarations), or None."""
+    return importlib.import_module(_foreign[0]) if _foreign else None
+
+
+def foreign_names() -> dict[str, object]:
+    """FOREIGN's names from the registered provider (none registered: none)."""
+    module = foreign_module()
+    return {} if module is None else {name: getattr(module, name) for name in FOREIGN}
+
+
+def problems(source: str) -> list[str]:
+    """What in a method's source needs an API this proto does not offer, read from its
+    syntax tree (nothing of it runs): an import of proto's internal modules, or a
+    primitive no host registered."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []  # the source check says what is wrong with it
+    found: list[str] = []
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for module in names:
+            if module.split(".")[0] in INTERNAL_MODULES:
+                found.append(f"imports proto's internal module {module} (host API 1); "
+                             "`proto upgrade` rewrites what proto wrote this way")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "primitive" and node.args \
+                and isinstance(node.args[0], ast.Constant) \
+                and node.args[0].value not in _primitives:
+            found.append(f"calls primitive {node.args[0].value!r}, which this proto "
+                         f"(host API {API_VERSION}) does not have")
+    return found

@@ -1,0 +1,132 @@
+"""The contract between stored code and proto (world/host_api.py), the genesis version
+and its pinned digest, and `proto upgrade` on an image made before the contract.
+
+fixtures/images/genesis1.export was exported by the proto of 2026-11-27 before the
+contract existed (genesis 1, host API 1): its learner methods import
+proto_cli.learn.hook and its learned binding (cubeRootOf: -> cbrt, learned by the
+real model) imports proto_cli.learn.runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+
+from proto_cli.learn import binding
+from proto_cli.world import host_api
+from proto_cli.world.errors import ProtoError
+from proto_cli.world.genesis import GENESIS_DIGEST, GENESIS_VERSION, genesis_digest
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "images",
+                       "genesis1.export")
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+
+
+def test_the_genesis_digest_is_pinned():
+    assert genesis_digest() == GENESIS_DIGEST, (
+        "genesis sources changed: that is a new genesis. Bump GENESIS_VERSION, set "
+        f"GENESIS_DIGEST = {genesis_digest()!r}, and teach genesis_upgrade.py the sources "
+        "it replaces")
+
+
+def test_a_new_image_records_its_genesis_and_api_and_imports_nothing_of_proto(proto):
+    text = proto("export").stdout
+    assert f"record genesis = {GENESIS_VERSION}" in text
+    assert f"record api = {host_api.API_VERSION}" in text
+    assert "proto_cli" not in text
+    r = proto("verify")
+    assert r.returncode == 0, r.stdout
+
+
+def test_a_learned_binding_imports_nothing():
+    from proto_cli.learn.headers import prototypes
+    from proto_cli.learn.need import Need
+
+    (cbrt,) = [p for p in prototypes("math.h") if p.name == "cbrt"]
+    need = Need("cubeRootOf:", (27.0,), "math.h", "libm.so.6")
+    source = binding.method_source(need, cbrt, binding.Proposal("cbrt", ["arg1"], None,
+                                                                [27.0], 3.0))
+    assert "import" not in source and "bind(" in source
+    assert host_api.problems(source) == []
+
+
+def test_an_unknown_primitive_is_one_error_naming_it():
+    with pytest.raises(ProtoError, match="no primitive 'learn.future'"):
+        host_api.primitive("learn.future")
+    assert host_api.problems('def m(self):\n    return primitive("learn.future")()\n')
+
+
+@pytest.fixture
+def old_image(proto, image_path):
+    os.unlink(image_path)
+    r = proto("import", FIXTURE, "-o", image_path)
+    assert r.returncode == 0, r.stderr
+    return proto
+
+
+def test_verify_names_the_stored_code_written_to_api_1(old_image):
+    r = old_image("verify", "--json")
+    assert r.returncode == 1
+    problems = json.loads(r.stdout)["problems"]
+    assert sorted(p["slot"] for p in problems) == sorted(
+        ["doesNotUnderstand:", "infer:", "reflectOn:", "cubeRootOf:"])
+    assert all("proto upgrade" in p["problem"] for p in problems)
+
+
+@needs_bwrap
+def test_upgrade_rewrites_what_proto_wrote_and_the_image_still_works(old_image, tmp_path):
+    before = old_image("export").stdout
+    r = old_image("upgrade", "--json")
+    assert r.returncode == 0, r.stderr
+    done = json.loads(r.stdout)
+    assert done["was"] == {"genesis": 1, "api": 1}
+    assert done["genesis_methods"] == 3 and done["bindings"] == 1 and done["left"] == []
+    after = old_image("export").stdout
+    assert "proto_cli" in before and "proto_cli" not in after
+    assert old_image("verify").returncode == 0
+    # the learned binding (confined), a language method and a Python method all run
+    assert json.loads(old_image("send", "--json", "m", "cubeRootOf:", "8").stdout) == {
+        "result": 2.0, "learned": False}
+    assert old_image("send", "point", "sum").stdout.strip() == "7"
+    assert old_image("send", "point", "norm").stdout.strip() == "25"
+    # the learner's doesNotUnderstand: reaches learning through its primitive
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps([{"oracle": "math.sqrt(arg1)", "test": {
+        "inputs": [16.0], "expect": 4.0}, "function": "sqrt", "args": ["arg1"]}]))
+    r = old_image("send", "--json", "--model", f"scripted:{answers}", "m", "squareRootOf:",
+                  "16.0")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["result"] == 4.0
+    r = old_image("send", "point", "fly")  # not bound to a library: the usual failure
+    assert r.returncode != 0 and "does not understand fly" in r.stderr
+    # a second upgrade changes nothing
+    again = json.loads(old_image("upgrade", "--json").stdout)
+    assert again["genesis_methods"] == again["bindings"] == 0
+
+
+def test_upgrade_leaves_a_persons_code_as_written_and_says_so(old_image, tmp_path):
+    source = tmp_path / "mine.py"
+    source.write_text("def mine(self):\n    from proto_cli.world import exact\n"
+                      "    return 1\n")
+    assert old_image("define", "point", "mine", "--source", str(source)).returncode == 0
+    done = json.loads(old_image("upgrade", "--json").stdout)
+    assert [x["selector"] for x in done["left"]] == ["mine"]
+    assert "proto_cli.world" in old_image("export").stdout
+    assert old_image("verify").returncode == 1
+
+
+def test_an_image_from_a_newer_proto_is_refused_by_upgrade_and_named_by_verify(proto,
+                                                                               image_path):
+    from image_format import layout as L
+    from image_format.store import Image
+
+    image = Image(image_path)
+    image.transact(lambda txn: txn.put_meta(L.K_API, host_api.API_VERSION + 1))
+    image.close()
+    r = proto("upgrade")
+    assert r.returncode != 0 and "newer proto" in r.stderr and "Traceback" not in r.stderr
+    r = proto("verify")
+    assert r.returncode == 1 and "use a newer proto" in r.stdout
