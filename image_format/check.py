@@ -27,7 +27,7 @@ class Problem:
 
     def where(self) -> str:
         if self.oid is None:
-            return "image"
+            return self.slot or "image"  # a lock file's problems name its entry
         return f"@{self.oid}" + (f" {self.slot}" if self.slot else "")
 
     def to_dict(self) -> dict:

@@ -127,7 +127,16 @@ def digest(image: str | None) -> str:
 
 
 def verify(image: str | None) -> check.Report:
+    """An image's problems, or a Squeakerfile.lock's: nothing stored is run."""
+    from .build.learning import Lock
     from .world.methods import validate_source
+
+    if image and Lock.is_lock(image):
+        lock, report = Lock(image), check.Report()
+        report.methods = len(lock.entries)
+        for key, why in lock.problems():
+            report.add(None, key, why)
+        return report
 
     def method_check(source: str, selector: str | None) -> str | None:
         """A method's source, or a stored block's (selector None): parsed, never run."""
@@ -146,10 +155,27 @@ def verify(image: str | None) -> check.Report:
     return check.check_file(image_path(image), method_check, api_check)
 
 
+class LockUpgrade:
+    def __init__(self, path: str, bindings: int, left: list[tuple[str, str]]) -> None:
+        self.path, self.bindings, self.left = path, bindings, left
+
+    def to_dict(self) -> dict:
+        return {"lock": self.path, "bindings": self.bindings,
+                "left": [{"entry": key, "why": why} for key, why in self.left]}
+
+
 def upgrade(image: str | None):
-    """Rewrite what earlier protos wrote into the image, in one write transaction."""
+    """Rewrite what earlier protos wrote into the image, in one write transaction (or
+    into a Squeakerfile.lock, replaced whole)."""
     from . import session
+    from .build.learning import Lock
     from .world.genesis_upgrade import upgrade as rewrite
+
+    if image and Lock.is_lock(image):
+        lock = Lock(image)
+        changed = lock.upgrade()
+        lock.save()
+        return LockUpgrade(image, changed, lock.problems())
 
     return session.run(image_path(image), lambda world: rewrite(world.txn))
 

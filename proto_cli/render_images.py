@@ -91,6 +91,9 @@ def print_lines(lines: list[tuple[str, str]]) -> None:
 
 def upgrade_lines(done, path: str) -> list[tuple[str, str]]:
     data = done.to_dict()
+    if "lock" in data:
+        return [("green", f"{path}: rewrote {data['bindings']} learned binding(s)")] + [
+            ("yellow", f"{x['entry']}: {x['why']}") for x in data["left"]]
     was, now = data["was"], data["now"]
     lines = [("green", f"{path}: genesis {was['genesis']} -> {now['genesis']}, host API "
                        f"{was['api']} -> {now['api']}; rewrote {data['genesis_methods']} "

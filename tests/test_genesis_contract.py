@@ -130,3 +130,44 @@ def test_an_image_from_a_newer_proto_is_refused_by_upgrade_and_named_by_verify(p
     assert r.returncode != 0 and "newer proto" in r.stderr and "Traceback" not in r.stderr
     r = proto("verify")
     assert r.returncode == 1 and "use a newer proto" in r.stdout
+
+
+LOCK_1 = os.path.join(os.path.dirname(FIXTURE), "api1.Squeakerfile.lock")
+
+
+def test_a_lock_written_under_api_1_is_named_by_verify_and_upgraded(proto, tmp_path):
+    lock = tmp_path / "Squeakerfile.lock"
+    shutil.copy(LOCK_1, lock)
+    r = proto("verify", str(lock))
+    assert r.returncode == 1 and "proto_cli.learn.runtime" in r.stdout
+    done = json.loads(proto("upgrade", "--json", str(lock)).stdout)
+    assert done["bindings"] == 2 and done["left"] == []
+    assert "proto_cli" not in lock.read_text()
+    assert proto("verify", str(lock)).returncode == 0
+
+
+def test_replaying_an_api_1_lock_installs_this_apis_form(tmp_path):
+    """The example built with yesterday's lock and with the upgraded one: one digest."""
+    import subprocess
+    import sys
+
+    root = os.path.join(os.path.dirname(__file__), "..")
+    digests = []
+    for name, lock in (("old", LOCK_1), ("new", os.path.join(root,
+                                                             "Squeakerfile.example.lock"))):
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copytree(os.path.join(root, "fixtures", "squeakerfile"),
+                        folder / "fixtures" / "squeakerfile")
+        shutil.copy(os.path.join(root, "Squeakerfile.example"), folder)
+        shutil.copy(lock, folder / "Squeakerfile.example.lock")
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / f"cache-{name}")}
+        env.pop("PROTO_IMAGE", None)
+        r = subprocess.run([sys.executable, "-m", "proto_cli.main", "build", "-f",
+                            "Squeakerfile.example", "-o", "x.image"], cwd=folder,
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        digests.append(subprocess.run([sys.executable, "-m", "proto_cli.main", "digest",
+                                       "x.image"], cwd=folder, capture_output=True,
+                                      text=True, env=env).stdout)
+    assert digests[0] == digests[1] and digests[0]

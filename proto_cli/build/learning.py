@@ -16,6 +16,7 @@ from image_format.codec import MappingProxyType
 from .. import session
 from ..atomic import write_whole
 from ..world.errors import UsageError
+from ..world.genesis_upgrade import binding_source
 from ..world.objects import METHOD
 from .recipe import Step
 
@@ -39,6 +40,46 @@ class Lock:
         if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
             raise UsageError(f"{path}: not a proto lock file (version {LOCK_VERSION})")
         self.entries = dict(data.get("learned") or {})
+
+    @staticmethod
+    def is_lock(path: str) -> bool:
+        """Whether the file is JSON text (a lock), not an LMDB image."""
+        try:
+            with open(path, "rb") as f:
+                return f.read(64).lstrip()[:1] == b"{"
+        except OSError:
+            return False
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(entry, problem) for each entry whose source is no method, or needs an API
+        this proto does not have; parsed, never run."""
+        from ..world import host_api
+        from ..world.methods import validate_source
+
+        out = []
+        for key, entry in sorted(self.entries.items()):
+            source = entry.get("source") if isinstance(entry, dict) else None
+            if not isinstance(source, str) or not isinstance(entry.get("selector"), str):
+                out.append((key, "the entry has no selector and source"))
+                continue
+            try:
+                validate_source(source, entry["selector"])
+            except UsageError as exc:
+                out.append((key, str(exc)))
+                continue
+            out += [(key, why) for why in host_api.problems(source)]
+        return out
+
+    def upgrade(self) -> int:
+        """Rewrite entries written under an earlier host API; how many changed."""
+        changed = 0
+        for entry in self.entries.values():
+            source = entry.get("source") if isinstance(entry, dict) else None
+            if isinstance(source, str) and binding_source(source) != source:
+                entry["source"] = binding_source(source)
+                changed += 1
+        self.changed = self.changed or bool(changed)
+        return changed
 
     def get(self, key: str) -> dict | None:
         return self.entries.get(key)
@@ -114,10 +155,13 @@ def _replay(image: str, oid: int, selector: str, entry: dict, step: Step) -> Non
     meta = MappingProxyType({**{k: v for k, v in meta.items() if k != "trusted"},
                              "learned": True})
 
+    # A lock written under host API 1 imports proto's modules: replayed in this API's form.
+    source = binding_source(entry["source"])
+
     def work(world):
         from ..world.methods import validate_source
 
-        validate_source(entry["source"], selector)
-        world.put_slot(world.object(oid), selector, entry["source"], METHOD, meta)
+        validate_source(source, selector)
+        world.put_slot(world.object(oid), selector, source, METHOD, meta)
 
     session.run(image, work)

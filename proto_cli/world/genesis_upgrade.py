@@ -37,6 +37,11 @@ RUNTIME_IMPORT_1 = ("    from proto_cli.learn.runtime import Foreign, bind, cbuf
                     "real, text  # noqa: F401\n")
 
 
+def binding_source(source: str) -> str:
+    """A learned binding's source in this host API's form (API 1's import line gone)."""
+    return source.replace(RUNTIME_IMPORT_1, "", 1)
+
+
 class Upgrade:
     """What an upgrade changed and what it left for a person."""
 
@@ -82,7 +87,7 @@ def upgrade(txn) -> Upgrade:
             new = current[GENESIS_1[source]]
             report.genesis_methods += 1
         elif RUNTIME_IMPORT_1 in source:
-            new = source.replace(RUNTIME_IMPORT_1, "", 1)
+            new = binding_source(source)
             report.bindings += 1
         for why in problems(new):
             report.left.append((oid, name, why.partition(" (host API")[0]))
