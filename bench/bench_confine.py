@@ -37,7 +37,7 @@ BARE = (f"import cffi\nffi = cffi.FFI()\nffi.cdef({DECL!r})\nlib = ffi.dlopen('l
 def make(path: str) -> None:
     from image_format.codec import MappingProxyType
     from image_format.store import Image
-    from proto_cli import session
+    from proto_cli.world import session
     from proto_cli.world.objects import METHOD
     from proto_cli.world.shell import evaluate
     from proto_cli.world.world import World

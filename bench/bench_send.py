@@ -49,7 +49,7 @@ def cold_send(tmp: str, runs: int) -> str:
 
 def warm_send() -> str:
     from image_format.store import Image
-    from proto_cli import session
+    from proto_cli.world import session
     from proto_cli.world.shell import define, evaluate
     from proto_cli.world.world import World
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 from image_format.store import Image
-from proto_cli import session
+from proto_cli.world import session
 from proto_cli.world.world import World
 
 

@@ -75,19 +75,52 @@ def unlink(path: str) -> None:
         pass
 
 
-def write_whole(path: str, data: bytes | str, sync: bool = False) -> None:
-    """`data` appears at `path` whole or not at all: written under a temporary name in
-    the same folder (made if missing), then renamed. OSError is the caller's to judge."""
+def replace_whole(path: str, fill, sync: bool = False) -> None:
+    """The one way proto writes a file: `fill(tmp)` writes it under a temporary name in
+    the same folder (made if missing, swept by `sweep` if this process dies), and it
+    becomes `path` by a rename only when `fill` returned. OSError is the caller's to
+    judge: a cache that cannot be written is only slower; an output file is an error."""
     folder = os.path.dirname(path)
     if folder:
         os.makedirs(folder, exist_ok=True)
     tmp = temporary(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            if sync:
-                f.flush()
-                os.fsync(f.fileno())
+        unlink(tmp)
+        fill(tmp)
+        if sync:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         os.replace(tmp, path)
     finally:
         unlink(tmp)
+
+
+def write_whole(path: str, data: bytes | str, sync: bool = False) -> None:
+    """`data` (text as UTF-8) at `path`, whole or not at all (replace_whole)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+
+    def fill(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(payload)
+
+    replace_whole(path, fill, sync)
+
+
+def cache_home() -> str:
+    """`$XDG_CACHE_HOME/proto` (default `~/.cache/proto`): the one root of proto's caches
+    (headers/, docs/, models/, prefix/, transcripts/, build/)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "proto")
+
+
+def file_sha256(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -16,11 +16,11 @@ import contextlib
 import json
 import os
 import shutil
-import time
 
 from . import canonical
+from .clock import now
 from .errors import ImageError
-from .files import real, sweep, temporary, unlink
+from .files import real, sweep, temporary, unlink, write_whole
 from .probe import probe
 from .store import Image
 
@@ -60,7 +60,7 @@ def take(image_path: str, name: str, *, replace: bool = False) -> dict:
         with image.read() as txn:
             image.copy_to(tmp, txn)
         _fsync(tmp)
-        entry = {"name": name, "created": _now(), "size": os.path.getsize(tmp),
+        entry = {"name": name, "created": now(), "size": os.path.getsize(tmp),
                  "digest": None, "image": os.path.abspath(image_path)}
         _write_json(target[: -len(".image")] + ".json", entry)
         os.replace(tmp, target)
@@ -154,21 +154,8 @@ def delete(image_path: str, name: str) -> None:
     unlink(target[: -len(".image")] + ".json")
 
 
-def _now() -> int:
-    stamp = os.environ.get("SOURCE_DATE_EPOCH")
-    return int(stamp) if stamp and stamp.isdigit() else int(time.time())
-
-
 def _write_json(path: str, data: dict) -> None:
-    tmp = temporary(path)
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        unlink(tmp)
+    write_whole(path, json.dumps(data, indent=1, sort_keys=True), sync=True)
 
 
 def _fsync(path: str) -> None:

@@ -11,8 +11,8 @@ def main(argv: list[str] | None = None) -> int:
         _tolerate_surrogates()
         import os
 
-        from .argv import hoisted
-        from .fastpath import try_send
+        from .commands.argv import hoisted
+        from .commands.fastpath import try_send
 
         if "_PROTO_COMPLETE" in os.environ:  # the shell asks for completions
             return _run_app(argv)
@@ -20,14 +20,14 @@ def main(argv: list[str] | None = None) -> int:
 
         parsed = try_send(argv)
         if parsed is not None:
-            from . import deep
-            from .actions import send
+            from .commands.actions import send
+            from .world import deep
 
             image, receiver, words, as_json, learn = parsed
             deep.SHALLOW.append(True)
             try:
                 if learn and sys.stderr.isatty():  # only people at a terminal see progress
-                    from .progress import progress_display
+                    from .output.progress import progress_display
 
                     with progress_display() as progress:
                         out = send(image, receiver, words, as_json, learn=learn,
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 deep.SHALLOW.clear()
             if sys.stdout.isatty():  # an answer's escape sequences are shown, not obeyed
-                from .terminal import visible
+                from .output.terminal import visible
 
                 out = visible(out, newlines=True)
             print(out)
@@ -46,14 +46,14 @@ def main(argv: list[str] | None = None) -> int:
             code = _run_app(argv)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line
         if not isinstance(exc, SystemExit):
-            from .errors import report
+            from .output.failures import report
 
             return report(exc)
         code = exc.code if isinstance(exc.code, int) else 1
     try:
         sys.stdout.flush()  # a full disk or a closed pipe shows here, not at exit
     except BaseException as exc:  # noqa: BLE001
-        from .errors import report
+        from .output.failures import report
 
         return report(exc)
     return code
@@ -87,8 +87,8 @@ def _escape_surrogates(exc: UnicodeError) -> tuple:
 
 def _run_app(argv: list[str]) -> int:
     """The full Typer app; it reports its own usage errors (exit 2) via SystemExit."""
-    from .cli import app
-    from .help_text import install
+    from .commands.app import app
+    from .commands.help_text import install
 
     install()
     app(args=argv, prog_name="proto")  # word commands arrive hoisted: words after `--`

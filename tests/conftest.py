@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from image_format.store import Image
-from proto_cli import session
 from proto_cli.main import main
+from proto_cli.world import session
 from proto_cli.world.world import World
 
 ROOT = Path(__file__).resolve().parent.parent

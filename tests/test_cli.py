@@ -186,7 +186,7 @@ def test_lib_list_and_remove(proto):
 def _commands():
     import typer
 
-    from proto_cli.cli import app
+    from proto_cli.commands.app import app
 
     def walk(command, path):
         for name, sub in getattr(command, "commands", {}).items():
@@ -232,8 +232,8 @@ def test_completion_offers_lobby_names_and_what_a_receiver_understands(proto, im
 
 
 def test_each_word_command_takes_its_own_options_anywhere():
-    from proto_cli.argv import hoisted
-    from proto_cli.world.errors import UsageError
+    from proto_cli.commands.argv import hoisted
+    from proto_cli.errors import UsageError
 
     assert hoisted(["learn", "m", "cubeRootOf:", "27", "--relearn"]) == \
         ["learn", "--relearn", "--", "m", "cubeRootOf:", "27"]

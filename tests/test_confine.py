@@ -105,7 +105,7 @@ def test_a_confined_learned_method_answers_as_before(hostile):
 
 
 def test_marshalling_errors_keep_their_words(hostile):
-    from proto_cli.world.errors import ProtoError
+    from proto_cli.errors import ProtoError
 
     with pytest.raises(TypeError, match="expected an integer, got nil"):
         send(hostile, "closeFd:", None)
@@ -268,7 +268,7 @@ def _put(path: str, selector: str, source: str, meta=LEARNED) -> None:
 def test_a_call_that_closes_its_pipe_and_sleeps_does_not_hold_proto(hostile):
     """It closed its answer pipe, then slept or stopped itself: proto waited for it
     forever, holding the image's write lock (found by hostile testing)."""
-    from proto_cli.world.errors import ProtoError
+    from proto_cli.errors import ProtoError
 
     _put(hostile, "hang", method(
         "hang", "int close(int fd); unsigned int sleep(unsigned int s); int kill(int p, int s);"

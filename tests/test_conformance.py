@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from proto_cli import session
+from proto_cli.world import session
 from tests.conformance import harness
 
 PROGRAMS = [p for f in harness.suite_files() for p in harness.programs(f)]

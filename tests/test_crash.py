@@ -25,7 +25,7 @@ import time
 import pytest
 
 from image_format.store import Image
-from proto_cli import session
+from proto_cli.world import session
 from proto_cli.world.objects import METHOD
 from proto_cli.world.world import World
 

@@ -22,7 +22,7 @@ import pytest
 from image_format import layout as L
 from image_format.codec import Ref, encode
 from image_format.store import Image
-from proto_cli import session
+from proto_cli.world import session
 
 from .conftest import PROTO, ROOT
 

@@ -31,10 +31,10 @@ from hypothesis import strategies as st
 from image_format import literals
 from image_format.codec import MAX_DEPTH, Pickled, Ref, decode, decode_prefix, encode
 from image_format.errors import DecodeError, EncodeError
-from proto_cli import session
 from proto_cli.build import recipe
+from proto_cli.errors import ProtoSyntaxError
 from proto_cli.main import main
-from proto_cli.world.errors import ProtoSyntaxError
+from proto_cli.world import session
 from proto_cli.world.syntax import parse, parse_words
 
 EXAMPLES = int(os.environ.get("PROTO_FUZZ_EXAMPLES", "300"))
@@ -232,7 +232,7 @@ def typer_built_once() -> Iterator[None]:
     import typer.main
 
     from proto_cli import main as main_module
-    from proto_cli.cli import app
+    from proto_cli.commands.app import app
 
     command = typer.main.get_command(app)
 
@@ -337,7 +337,7 @@ def test_send_any_words(fresh, receiver: str, words: list[str], output: list[str
     argv = ["-i", fresh(), "send", "--no-learn", *output, "--", receiver, *words]
     code, _, err = run_cli(argv)
     assert_clean(code, err)
-    from proto_cli.argv import FLAGS, VALUED
+    from proto_cli.commands.argv import FLAGS, VALUED
 
     options = [w for w in (receiver, *words) if w.startswith("--") and w != "--"]
     if any(w in FLAGS or w in VALUED or w == "--help" or w.startswith(("--image=", "--model="))

@@ -15,9 +15,9 @@ import shutil
 
 import pytest
 
+from proto_cli.errors import ProtoError
 from proto_cli.learn import binding
 from proto_cli.world import host_api
-from proto_cli.world.errors import ProtoError
 from proto_cli.world.genesis import GENESIS_DIGEST, GENESIS_VERSION, genesis_digest
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "images",

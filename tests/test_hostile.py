@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 
 import sandbox
-from proto_cli import actions, images
+from proto_cli.commands import actions
+from proto_cli.commands import whole_image as images
 from proto_cli.learn.binding import MAX_ANSWER, Proposal, ProposalError
 from proto_cli.learn.headers import prototypes
 from proto_cli.learn.loop import LearnFailed, exported, propose_and_verify

@@ -98,7 +98,7 @@ def test_cli_reports_bad_image_in_one_line(tmp_path):
 
 def test_map_grows_by_itself(monkeypatch, tmp_path):
     path = str(tmp_path / "small.image")
-    from proto_cli import session
+    from proto_cli.world import session
 
     session.create(path)  # the genesis world alone is larger than the small map below
     monkeypatch.setattr(store, "MIN_MAP", 64 * 1024)

@@ -18,7 +18,7 @@ from image_format import canonical, literals, snapshots
 from image_format import layout as L
 from image_format.codec import MappingProxyType, Pickled, Ref, encode
 from image_format.store import Image
-from proto_cli import session
+from proto_cli.world import session
 
 from .conftest import PROTO, ROOT
 
@@ -404,7 +404,7 @@ def test_an_object_id_out_of_range_is_one_line(cli, tmp_path):
 def test_data_is_never_markup_and_control_characters_are_shown(cli, monkeypatch):
     """On a terminal: '[/docs]' is text, not rich markup (it crashed inspect), and escape
     sequences stored in an image are shown as escapes, not sent to the terminal."""
-    import proto_cli.render as render
+    import proto_cli.output.render as render
 
     monkeypatch.setattr(render, "is_tty", lambda stream=None: True)
     cli("eval", "lobby addSlot: 'help' value: 'see [/docs] for help'")

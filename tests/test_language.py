@@ -9,7 +9,7 @@ import pytest
 
 from image_format import codec, literals
 from image_format.values import ProtoSet, StoredBlock
-from proto_cli.world.errors import ProtoError, UsageError
+from proto_cli.errors import ProtoError, UsageError
 
 
 def test_integer_division_is_exact(world):

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SANDBOX_CLI = [sys.executable, "-c", "from proto_cli.sandbox_cli import app; app()"]
+SANDBOX_CLI = [sys.executable, "-c", "from proto_cli.commands.sandbox import app; app()"]
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proto_cli.world.errors import ProtoSyntaxError
+from proto_cli.errors import ProtoSyntaxError
 from proto_cli.world.syntax import Assign, BlockNode, Cascade, Lit, Name, Send, parse, parse_words
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from proto_cli.world.errors import MessageNotUnderstood, ProtoError, SlotError, UsageError
+from proto_cli.errors import MessageNotUnderstood, ProtoError, SlotError, UsageError
 from proto_cli.world.objects import METHOD
 from proto_cli.world.shell import define, evaluate
 

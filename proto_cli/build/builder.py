@@ -11,17 +11,17 @@ output image, never a half-built one.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
 import time
 
+from image_format import clock
 from image_format.errors import ImageError
 from image_format.store import Image
 
-from .. import session
-from ..world.errors import ProtoError, UsageError
+from ..errors import ProtoError, UsageError
+from ..world import session
 from . import cache
 from .directives import Context, apply, files_read
 from .learning import Lock, lock_key
@@ -177,17 +177,9 @@ def _digest(path: str) -> str:
         return digest(txn)
 
 
-@contextlib.contextmanager
 def _build_clock():
     """Timestamps written during the build come from SOURCE_DATE_EPOCH (0 if unset)."""
-    before = os.environ.get("SOURCE_DATE_EPOCH")
-    if before is None:
-        os.environ["SOURCE_DATE_EPOCH"] = "0"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
+    return clock.fixed(clock.source_date_epoch(0))
 
 
 def _say(report, label: str, status: str) -> None:

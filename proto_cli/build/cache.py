@@ -16,14 +16,13 @@ import os
 import shutil
 import time
 
-from ..atomic import write_whole
-from ..learn.modelfile import file_sha256
-from ..world.errors import UsageError
+from image_format.files import cache_home, file_sha256, replace_whole, write_whole
+
+from ..errors import UsageError, cannot_write
 
 
 def root() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "proto", "build")
+    return os.path.join(cache_home(), "build")
 
 
 def step_key(parent: str, text: str, contents: list[bytes]) -> str:
@@ -62,25 +61,17 @@ def store(key: str, image) -> str:
     """Keep a compact copy of the open image as the result of step `key`, with the
     sha256 it must still have when it is used."""
     path = step_path(key)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    digest = []
+
+    def fill(tmp: str) -> None:
         image.env.copy(tmp, compact=True)
-        entry = {"key": key, "sha256": file_sha256(tmp)}
+        digest.append(file_sha256(tmp))
+        write_whole(_entry_path(path), json.dumps({"key": key, "sha256": digest[0]}))
 
-        def fill(out: str) -> None:
-            with open(out, "w", encoding="utf-8") as f:
-                json.dump(entry, f)
-
-        write_whole(_entry_path(path), fill)
-        os.replace(tmp, path)
+    try:
+        replace_whole(path, fill)
     except OSError:
         return ""  # no cache: only slower next time
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 
@@ -101,11 +92,11 @@ def tag(name: str, key: str, recipe: str, digest: str) -> None:
     entry = {"name": name, "key": key, "squeakerfile": os.path.abspath(recipe),
              "digest": digest, "built": int(time.time())}
 
-    def fill(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(entry, f, indent=1)
-
-    write_whole(os.path.join(folder, name + ".json"), fill)
+    target = os.path.join(folder, name + ".json")
+    try:
+        write_whole(target, json.dumps(entry, indent=1))
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
 
 
 def tags() -> list[dict]:
@@ -159,7 +150,10 @@ def gc(keep_days: float, everything: bool = False) -> tuple[int, int]:
 
 def copy_out(source: str, output: str) -> None:
     """The result at `output`, whole or not at all."""
-    write_whole(output, lambda tmp: shutil.copyfile(source, tmp))
+    try:
+        replace_whole(output, lambda tmp: shutil.copyfile(source, tmp))
+    except OSError as exc:
+        raise cannot_write(output, exc) from None
 
 
 def valid_tag(name: str) -> bool:

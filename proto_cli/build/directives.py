@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import stat
 
-from .. import session
-from ..world.errors import UsageError
+from ..errors import UsageError
+from ..world import session
 from ..world.objects import DATA
 from ..world.world import check_slot_name
 from .recipe import Step
@@ -134,7 +134,7 @@ def _send(image: str, step: Step, ctx: Context) -> None:
 
 
 def _library(image: str, step: Step, ctx: Context) -> None:
-    from ..actions import lib_add
+    from ..learn.library_objects import lib_add
 
     name, header, library = step.words
     lib_add(image, name, header, library)

@@ -12,10 +12,10 @@ import json
 
 from image_format import literals
 from image_format.codec import MappingProxyType
+from image_format.files import write_whole
 
-from .. import session
-from ..atomic import write_whole
-from ..world.errors import UsageError
+from ..errors import UsageError, cannot_write
+from ..world import session
 from ..world.genesis_upgrade import binding_source
 from ..world.objects import METHOD
 from .recipe import Step
@@ -54,7 +54,7 @@ class Lock:
         """(entry, problem) for each entry whose source is no method, or needs an API
         this proto does not have; parsed, never run."""
         from ..world import host_api
-        from ..world.methods import validate_source
+        from ..world.method_source import validate_source
 
         out = []
         for key, entry in sorted(self.entries.items()):
@@ -101,12 +101,10 @@ class Lock:
                          "model. Delete an entry (or build with --relearn) to learn again.",
                 "learned": dict(sorted(self.entries.items()))}
 
-        def fill(tmp: str) -> None:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, ensure_ascii=False)
-                f.write("\n")
-
-        write_whole(self.path, fill)
+        try:
+            write_whole(self.path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise cannot_write(self.path, exc) from None
         self.changed = False
 
 
@@ -115,7 +113,7 @@ def lock_key(step: Step) -> str:
 
 
 def learn_step(image: str, step: Step, ctx) -> None:
-    from ..actions import learn_request
+    from ..learn.hook import request_for as learn_request
     from ..world.syntax import Send, parse
 
     receiver, message = step.words[0], step.rest(1)
@@ -159,7 +157,7 @@ def _replay(image: str, oid: int, selector: str, entry: dict, step: Step) -> Non
     source = binding_source(entry["source"])
 
     def work(world):
-        from ..world.methods import validate_source
+        from ..world.method_source import validate_source
 
         validate_source(source, selector)
         world.put_slot(world.object(oid), selector, source, METHOD, meta)

@@ -19,7 +19,7 @@ column, like a compiler.
 
 from __future__ import annotations
 
-from ..world.errors import UsageError
+from ..errors import UsageError
 
 DIRECTIVES = {
     # name: (least words, most words or None for "the rest"), after the directive

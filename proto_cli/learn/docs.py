@@ -13,6 +13,7 @@ runs no process and parses nothing.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import html
 import json
@@ -22,6 +23,8 @@ import shutil
 import stat
 import subprocess
 from collections.abc import Iterable
+
+from image_format.files import cache_home, write_whole
 
 from . import headers
 
@@ -103,7 +106,7 @@ def docs_for(header: str, names: Iterable[str]) -> dict[str, str]:
 
 def _cache_path(kind: str, *key: object) -> str:
     digest = hashlib.sha256(json.dumps([CACHE_VERSION, *key]).encode()).hexdigest()
-    return os.path.join(headers.cache_dir(), "docs", f"{kind}-{digest[:32]}.json")
+    return os.path.join(cache_home(), "docs", f"{kind}-{digest[:32]}.json")
 
 
 def _load(path: str) -> dict | None:
@@ -116,14 +119,8 @@ def _load(path: str) -> dict | None:
 
 
 def _store(path: str, data: dict) -> None:
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache we cannot write is only slower
+    with contextlib.suppress(OSError):  # a cache we cannot write is only slower
+        write_whole(path, json.dumps(data))
 
 
 def _stamp(path: str) -> list | None:

@@ -10,6 +10,7 @@ so marshalling knows that `uLong` is `unsigned long` and `uuid_t` is
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import json
@@ -18,7 +19,9 @@ import os
 import re
 import subprocess
 
-from ..world.errors import UsageError
+from image_format.files import cache_home, write_whole
+
+from ..errors import UsageError
 
 GCC_STUBS = (
     "-D__attribute__(x)=", "-D__asm__(x)=", "-D__asm(x)=", "-D__restrict=",
@@ -89,11 +92,6 @@ class Prototype:
         return cls(d["name"], Param.from_dict(d["returns"]),
                    [Param.from_dict(p) for p in d["params"]], d["variadic"], d["cdef"],
                    d["opaque"])
-
-
-def cache_dir() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return os.path.join(base, "proto")
 
 
 def _cpp(header: str, *flags: str) -> str:
@@ -282,21 +280,15 @@ def prototypes(header: str) -> list[Prototype]:
     """Every function the header declares, cached by the preprocessed text's hash."""
     text = preprocess(header)
     digest = hashlib.sha256(f"{CACHE_VERSION}\0{text}".encode()).hexdigest()
-    path = os.path.join(cache_dir(), "headers", f"{digest}.json")
+    path = os.path.join(cache_home(), "headers", f"{digest}.json")
     try:
         with open(path, encoding="utf-8") as f:
             return [Prototype.from_dict(d) for d in json.load(f)]
     except (OSError, ValueError, KeyError, TypeError):
         pass
     protos = _parse(text, header)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump([p.to_dict() for p in protos], f)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache we cannot write is only slower
+    with contextlib.suppress(OSError):  # a cache we cannot write is only slower
+        write_whole(path, json.dumps([p.to_dict() for p in protos]))
     return protos
 
 

@@ -9,7 +9,7 @@ original message again (see loop.py and actions.py).
 
 from __future__ import annotations
 
-from ..world.errors import OutsideWork, UsageError
+from ..errors import OutsideWork, UsageError
 from ..world.objects import ProtoObject
 
 
@@ -128,3 +128,25 @@ def reflect_on(receiver: object, message) -> object:
                                                 P.schema(need, candidates))
     proposal = Proposal.parse(answer, {p.name: p for p in candidates}, need)
     return proposal.to_dict()
+
+
+def request_for(path: str, node) -> tuple:
+    """(LearnRequest, whether the receiver already understands it) for a parsed message
+    send: its receiver and arguments evaluated in a read transaction."""
+    from ..errors import UsageError
+    from ..learn.hook import LearnRequest
+    from ..world.evaluator import Evaluator
+    from ..world.objects import ProtoObject
+
+    def message(world):
+        ev = Evaluator(world)
+        target = ev.eval(node.receiver, {})
+        if type(target) is not ProtoObject:
+            raise UsageError(f"{world.describe(target)} is not an object bound to a library")
+        args = tuple(ev.eval(a, {}) for a in node.args)
+        known = world.find(target, node.selector, set()) is not None
+        return LearnRequest(target.oid, node.selector, args), known
+
+    from ..world import session
+
+    return session.run(path, message, write=False)

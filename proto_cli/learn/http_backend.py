@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from ..world.errors import UsageError
+from ..errors import UsageError
 
 URL_VAR = "PROTO_MODEL_URL"
 KEY_VAR = "PROTO_MODEL_API_KEY"

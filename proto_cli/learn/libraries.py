@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 
-from ..world.errors import UsageError
+from ..errors import UsageError
 
 _SONAME = re.compile(r"^lib(?P<stem>.+?)\.so(?P<version>(\.\d+)*)$")
 

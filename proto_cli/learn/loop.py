@@ -11,8 +11,11 @@ import json
 import os
 import time
 
-from .. import session
-from ..world.errors import ProtoError, UsageError
+from image_format import clock
+from image_format.files import cache_home
+
+from ..errors import ProtoError, UsageError
+from ..world import session
 from ..world.objects import METHOD
 from . import prompt as P
 from . import trial as T
@@ -21,7 +24,7 @@ from .candidates import converters, rank, words
 from .docs import docs_for
 from .elf import exported_functions
 from .evidence import Decision, decide
-from .headers import cache_dir, constants, prototypes
+from .headers import constants, prototypes
 from .hook import LearnRequest, bound_library, make_backend, settings
 from .libraries import resolve_library
 from .need import Need, literal
@@ -70,7 +73,6 @@ class Learned:
         return self.evidence.get("kind") != "unverified"
 
     def provenance(self) -> dict:
-        stamp = os.environ.get("SOURCE_DATE_EPOCH")
         return {
             "learned": True, "function": self.function, "library": self.need.library,
             "header": self.need.header, "model": model_label(self.model),
@@ -78,7 +80,7 @@ class Learned:
             "prompt_sha256": self.prompt_sha256, "attempts": self.attempts,
             "test": {"inputs": list(self.proposal.test_inputs), "expect": self.proposal.expect},
             "evidence": self.evidence,
-            "timestamp": int(stamp) if stamp and stamp.isdigit() else int(time.time()),
+            "timestamp": clock.now(),
         }
 
 
@@ -347,7 +349,7 @@ def _abstained(need: Need, transcript: list[dict], why: str) -> LearnAbstained:
 def save_transcript(need: Need, transcript: list[dict]) -> str | None:
     """A new file per failed learn: two failing in the same second (or two processes)
     must not overwrite the transcript the other one's error line points to."""
-    folder = os.path.join(cache_dir(), "transcripts")
+    folder = os.path.join(cache_home(), "transcripts")
     stem = "".join(c if c.isascii() and c.isalnum() else "_" for c in need.selector)[:80]
     name = f"{int(time.time())}-{stem}-{os.urandom(3).hex()}.json"
     try:

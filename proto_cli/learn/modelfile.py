@@ -12,8 +12,9 @@ import hashlib
 import importlib
 import os
 
-from ..world.errors import UsageError
-from .headers import cache_dir
+from image_format.files import cache_home, replace_whole
+
+from ..errors import UsageError
 
 DEFAULT_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -29,7 +30,7 @@ class ModelError(UsageError):
 def default_model_path(on_stage=None) -> str:
     """The assembled default model, building it from the installed parts if needed (some
     1.1 GB copied and hashed: `on_stage(text)` is told first)."""
-    path = os.path.join(cache_dir(), "models", DEFAULT_NAME)
+    path = os.path.join(cache_home(), "models", DEFAULT_NAME)
     if os.path.exists(path) and os.path.getsize(path) == DEFAULT_SIZE:
         return path
     if on_stage is not None:
@@ -53,10 +54,9 @@ def part_paths() -> list[str]:
 
 def assemble(path: str) -> str:
     """Concatenate the parts into `path`, verifying size and hash before it appears."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.part"
-    digest = hashlib.sha256()
-    try:
+
+    def fill(tmp: str) -> None:
+        digest = hashlib.sha256()
         with open(tmp, "wb") as out:
             for part in part_paths():
                 with open(part, "rb") as f:
@@ -69,16 +69,6 @@ def assemble(path: str) -> str:
                 f"assembled model does not match: {size} bytes, sha256 {digest.hexdigest()[:16]}… "
                 f"(expected {DEFAULT_SIZE} bytes, {DEFAULT_SHA256[:16]}…); refusing to use it"
             )
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    replace_whole(path, fill)
     return path
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()

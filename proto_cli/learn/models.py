@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import os
 
-from image_format.files import write_whole
+from image_format.files import cache_home, write_whole
 
-from ..world.errors import UsageError
+from ..errors import UsageError
 from .constrain import compile_schema
-from .headers import cache_dir
 
 
 class ScriptedBackend:
@@ -194,7 +193,7 @@ class LlamaBackend:
             return
         key = hashlib.sha256(json.dumps([self.sha256 or self.path, self.n_ctx, prefix,
                                          tokens]).encode()).hexdigest()[:32]
-        path = os.path.join(cache_dir(), "prefix", f"{key}.state")
+        path = os.path.join(cache_home(), "prefix", f"{key}.state")
         try:
             with open(path, "rb") as f:
                 if A.restore_state(llm, f.read(), tokens):

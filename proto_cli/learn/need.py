@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..world.errors import UsageError
+from ..errors import UsageError
 
 DIRECT_PREFIX = "call_c_"
 

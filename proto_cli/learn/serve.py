@@ -8,7 +8,7 @@ import os
 import socket
 import sys
 
-from ..world.errors import UsageError
+from ..errors import UsageError
 
 
 def server_command(model: str, host: str, port: int, n_ctx: int = 4096,

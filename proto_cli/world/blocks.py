@@ -55,7 +55,7 @@ class Block:
 
     def __call__(self, *args: object) -> object:
         if len(args) != len(self.params):
-            from .errors import ProtoError
+            from ..errors import ProtoError
 
             raise ProtoError(f"{self.proto_print()[:60]} takes {len(self.params)} argument(s), "
                              f"{len(args)} given")
@@ -103,7 +103,7 @@ def revive(world, stored: StoredBlock) -> Block:
     hit = cache.get(id(stored))
     if hit is not None and hit[0] is stored:
         return hit[1]
-    from .errors import ProtoError, UsageError
+    from ..errors import ProtoError, UsageError
 
     try:
         program = parse(stored.source)

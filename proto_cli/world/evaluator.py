@@ -8,8 +8,8 @@ parameter or the lobby slot `name`, adding it when it is new.
 
 from __future__ import annotations
 
+from ..errors import MessageNotUnderstood, ProtoError
 from .blocks import Block, Scope
-from .errors import MessageNotUnderstood, ProtoError
 from .objects import DATA
 from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Return, Send, Temps
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from image_format import layout as L
 from image_format.codec import decode_prefix, encode
 
-from .errors import UsageError
+from ..errors import UsageError
 from .genesis import GENESIS_VERSION, method_source
 from .genesis_methods import REGISTRY
 from .host_api import API_VERSION, UNRECORDED_API, problems

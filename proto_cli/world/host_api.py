@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import ProtoError
+from ..errors import ProtoError
 
 API_VERSION = 2
 #: An image that records no API was made before the contract (version 1).

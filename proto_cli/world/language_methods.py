@@ -13,8 +13,8 @@ refused, since a method runs long after that program has ended.
 
 from __future__ import annotations
 
+from ..errors import UsageError
 from .blocks import Scope
-from .errors import UsageError
 from .message import selector_arity
 
 

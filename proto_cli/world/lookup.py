@@ -15,7 +15,7 @@ itself and reads its value at send time.
 
 from __future__ import annotations
 
-from .errors import MessageNotUnderstood, ProtoError, UsageError
+from ..errors import MessageNotUnderstood, ProtoError, UsageError
 from .message import Message, selector_arity
 from .objects import ASSIGNABLE, METHOD, ProtoObject
 

@@ -6,7 +6,7 @@ answer messages.
 
 from __future__ import annotations
 
-from .errors import UsageError
+from ..errors import UsageError
 from .objects import DATA, METHOD, PARENT, ProtoObject
 
 
@@ -30,7 +30,7 @@ class Mirror:
 
     def define(self, selector: str, source: str, meta: object = None) -> object:
         from .blocks import Block
-        from .methods import validate_source
+        from .method_source import validate_source
 
         if type(selector) is not str:
             raise UsageError(f"define: {self.world.describe(selector)[:60]}: a selector is a "

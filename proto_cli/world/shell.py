@@ -9,7 +9,7 @@ from __future__ import annotations
 from image_format.codec import MAX_OID
 from image_format.layout import KINDS
 
-from .errors import UsageError
+from ..errors import UsageError
 from .evaluator import Evaluator
 from .objects import METHOD, PARENT, ProtoObject
 from .syntax import parse, parse_words
@@ -58,7 +58,7 @@ def resolve(world, path: str) -> ProtoObject:
 
 
 def define(world, path: str, selector: str, source: str, meta: object = None) -> ProtoObject:
-    from .methods import validate_source
+    from .method_source import validate_source
 
     obj = resolve(world, path)
     validate_source(source, selector)

@@ -12,7 +12,7 @@ Hand-written (no `re`) because `proto send` start-up is measured.
 
 from __future__ import annotations
 
-from .errors import ProtoSyntaxError
+from ..errors import ProtoSyntaxError
 from .message import BINARY_CHARS
 
 # Token kinds

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from image_format.codec import LATE_MODULES, MappingProxyType, Pickled
 
-from .errors import ProtoError
+from ..errors import ProtoError
 from .message import Message
 from .objects import ProtoObject
 

@@ -11,9 +11,9 @@ from image_format import layout as L
 from image_format.codec import MappingProxyType, decode, decode_prefix, encode
 from image_format.errors import DecodeError, EncodeError, ImageError
 
+from ..errors import SlotError, UsageError
 from .blocks import Block as _Block
 from .blocks import revive, storable
-from .errors import SlotError, UsageError
 from .lookup import Dispatcher
 from .message import Message, is_valid_selector
 from .objects import CONSTANT, DATA, METHOD, PARENT, ProtoObject, Slot

@@ -136,8 +136,8 @@ def _install_checks(world) -> None:
 
 
 def run_program(image: str, program: Program) -> Outcome:
-    from proto_cli import session
-    from proto_cli.world.errors import ProtoError
+    from proto_cli.errors import ProtoError
+    from proto_cli.world import session
     from proto_cli.world.shell import evaluate
 
     outcome = Outcome(program)
@@ -178,7 +178,7 @@ def main(argv: list[str]) -> int:
     """`python -m tests.conformance.harness [-v] [FILE...]`: the table per suite file."""
     import tempfile
 
-    from proto_cli import session
+    from proto_cli.world import session
 
     verbose = "-v" in argv
     names = [a for a in argv if a != "-v"]

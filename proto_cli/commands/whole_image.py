@@ -12,12 +12,12 @@ import sys
 from image_format import canonical, check, snapshots
 from image_format import diff as diffing
 from image_format.errors import ImageError
+from image_format.files import replace_whole
 from image_format.store import Image
 
-from .atomic import write_whole
-from .session import image_path
-from .world import host_api
-from .world.errors import UsageError
+from ..errors import UsageError, cannot_write
+from ..world import host_api
+from ..world.session import image_path
 
 
 def resolve(spec: str, current: str | None) -> str:
@@ -90,7 +90,10 @@ def export(image: str | None, output: str | None) -> str | None:
                     for line in lines:
                         f.write(line + "\n")
 
-            write_whole(output, fill)
+            try:
+                replace_whole(output, fill)
+            except OSError as exc:
+                raise cannot_write(output, exc) from None
             return output
     finally:
         img.close()
@@ -128,8 +131,8 @@ def digest(image: str | None) -> str:
 
 def verify(image: str | None) -> check.Report:
     """An image's problems, or a Squeakerfile.lock's: nothing stored is run."""
-    from .build.learning import Lock
-    from .world.methods import validate_source
+    from ..build.learning import Lock
+    from ..world.method_source import validate_source
 
     if image and Lock.is_lock(image):
         lock, report = Lock(image), check.Report()
@@ -142,7 +145,7 @@ def verify(image: str | None) -> check.Report:
         """A method's source, or a stored block's (selector None): parsed, never run."""
         try:
             if selector is None:
-                from .world.language_methods import block_of
+                from ..world.language_methods import block_of
 
                 block_of(source, None)
             else:
@@ -167,9 +170,9 @@ class LockUpgrade:
 def upgrade(image: str | None):
     """Rewrite what earlier protos wrote into the image, in one write transaction (or
     into a Squeakerfile.lock, replaced whole)."""
-    from . import session
-    from .build.learning import Lock
-    from .world.genesis_upgrade import upgrade as rewrite
+    from ..build.learning import Lock
+    from ..world import session
+    from ..world.genesis_upgrade import upgrade as rewrite
 
     if image and Lock.is_lock(image):
         lock = Lock(image)
@@ -184,7 +187,7 @@ def api_check(txn) -> list[str]:
     """An image whose recorded host API or genesis is newer than this proto's."""
     from image_format import layout as L
 
-    from .world.genesis import GENESIS_VERSION
+    from ..world.genesis import GENESIS_VERSION
 
     out = []
     api, genesis = txn.get_meta(L.K_API), txn.get_meta(L.K_GENESIS)

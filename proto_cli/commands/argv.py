@@ -81,6 +81,6 @@ def hoisted(argv: list[str]) -> list[str]:
 
 
 def _usage(message: str) -> Exception:
-    from .world.errors import UsageError
+    from ..errors import UsageError
 
     return UsageError(message)

@@ -7,20 +7,18 @@ the text to print; nothing is printed before the transaction has committed.
 
 from __future__ import annotations
 
-import os
-
-from . import session
+from ..world import session
 
 MAX_LEARNS = 4  # learns one command may trigger (a learned method may miss in turn)
 
 
 def _answer(world, value: object, as_json: bool) -> object:
     """What to print for a result: its printString, or its JSON form (made in the txn)."""
-    from .world.values import checked_answer
+    from ..world.values import checked_answer
 
     value = checked_answer(value)
     if as_json:
-        from .render import to_json
+        from ..output.render import to_json
 
         return to_json(value, world.name_of)
     return world.print_string(value)
@@ -29,7 +27,7 @@ def _answer(world, value: object, as_json: bool) -> object:
 def _finish(answer: object, learned: list, as_json: bool) -> str:
     if not as_json:
         return answer  # type: ignore[return-value]
-    from .render import dump_json
+    from ..output.render import dump_json
 
     out: dict = {"result": answer, "learned": bool(learned)}
     if learned:
@@ -42,7 +40,7 @@ def _finish(answer: object, learned: list, as_json: bool) -> str:
 
 def _run_learning(path: str, work, options: dict, progress=None, review=None) -> tuple:
     """Run `work`; on a LearnRequest, learn outside the transaction, install, run again."""
-    from .world.errors import OutsideWork  # already loaded: a send imports no learn code
+    from ..errors import OutsideWork  # already loaded: a send imports no learn code
 
     learned: list = []
     while True:
@@ -51,10 +49,10 @@ def _run_learning(path: str, work, options: dict, progress=None, review=None) ->
         except OutsideWork as caught:
             request = caught
         if len(learned) >= MAX_LEARNS:
-            from .world.errors import ProtoError
+            from ..errors import ProtoError
 
             raise ProtoError(f"gave up after learning {MAX_LEARNS} methods in one command")
-        from .learn.loop import learn
+        from ..learn.loop import learn
 
         learned.append(learn(path, request, model=options.get("model"), progress=progress,
                              review=review))
@@ -62,7 +60,7 @@ def _run_learning(path: str, work, options: dict, progress=None, review=None) ->
 
 def send(image: str | None, receiver: str, words: list[str], as_json: bool = False,
          learn: bool = True, model: str | None = None, progress=None, review=None) -> str:
-    from .world.shell import send_words
+    from ..world.shell import send_words
 
     path = session.image_path(image)
     answer, learned = _run_learning(
@@ -73,7 +71,7 @@ def send(image: str | None, receiver: str, words: list[str], as_json: bool = Fal
 
 def evaluate(image: str | None, source: str, as_json: bool = False, learn: bool = True,
              model: str | None = None, progress=None) -> str:
-    from .world.shell import evaluate as run_source
+    from ..world.shell import evaluate as run_source
 
     path = session.image_path(image)
     answer, learned = _run_learning(path, lambda w: _answer(w, run_source(w, source), as_json),
@@ -84,10 +82,11 @@ def evaluate(image: str | None, source: str, as_json: bool = False, learn: bool 
 def learn(image: str | None, receiver: str, words: list[str], *, relearn: bool = False,
           as_json: bool = False, model: str | None = None, progress=None, review=None) -> str:
     """Learn the method for a message explicitly, install it, then send the message."""
-    from .learn.loop import learn as learn_method
-    from .world.errors import UsageError
-    from .world.evaluator import Evaluator
-    from .world.syntax import parse_words
+    from ..errors import UsageError
+    from ..learn.hook import request_for as learn_request
+    from ..learn.loop import learn as learn_method
+    from ..world.evaluator import Evaluator
+    from ..world.syntax import parse_words
 
     path = session.image_path(image)
     node = parse_words(receiver, words)
@@ -99,117 +98,12 @@ def learn(image: str | None, receiver: str, words: list[str], *, relearn: bool =
     return _finish(answer, learned, as_json)
 
 
-def learn_request(path: str, node) -> tuple:
-    """(LearnRequest, whether the receiver already understands it) for a parsed message
-    send: its receiver and arguments evaluated in a read transaction."""
-    from .learn.hook import LearnRequest
-    from .world.errors import UsageError
-    from .world.evaluator import Evaluator
-    from .world.objects import ProtoObject
-
-    def message(world):
-        ev = Evaluator(world)
-        target = ev.eval(node.receiver, {})
-        if type(target) is not ProtoObject:
-            raise UsageError(f"{world.describe(target)} is not an object bound to a library")
-        args = tuple(ev.eval(a, {}) for a in node.args)
-        known = world.find(target, node.selector, set()) is not None
-        return LearnRequest(target.oid, node.selector, args), known
-
-    return session.run(path, message, write=False)
-
-
-def lib_add(image: str | None, name: str, header: str, library: str) -> str:
-    """A library object in the lobby: header + shared library, delegating to cLibrary."""
-    from .learn.headers import preprocess
-    from .learn.libraries import library_name
-    from .world.objects import DATA, PARENT
-    from .world.world import check_slot_name
-
-    path = session.image_path(image)
-    check_slot_name(name, DATA)
-    preprocess(header)  # fails early, with cpp's message, for a header that is not there
-    resolved = library_name(library)
-    if os.sep not in library:  # a short name or soname: the runtime soname it means
-        library = resolved
-
-    def work(world) -> str:
-        lobby = world.lobby
-        if world.slot(lobby, name) is not None:
-            from .world.errors import UsageError
-
-            raise UsageError(f"the lobby already has a slot {name}")
-        obj = world.new_object()
-        world.put_slot(obj, "parent", world.root("cLibrary"), PARENT)
-        world.put_slot(obj, "header", header, DATA)
-        world.put_slot(obj, "library", library, DATA)
-        world.put_slot(lobby, name, obj, DATA)
-        return f"{name}: {library} with {header}"
-
-    return session.run(path, work)
-
-
-def lib_list(image: str | None) -> list[dict]:
-    """The lobby's library objects: header, library, how many methods they learned (read
-    only: slots are read, no method runs)."""
-    from .world.objects import METHOD, PARENT, ProtoObject
-    from .world.records import provenance
-
-    path = session.image_path(image)
-
-    def work(world) -> list[dict]:
-        library_root = world.root("cLibrary")
-        out = []
-        for name, slot in world.slots(world.lobby):
-            obj = slot.value
-            if type(obj) is not ProtoObject or obj is library_root:
-                continue
-            parents = [s.value for _, s in world.slots(obj) if s.kind == PARENT]
-            if library_root not in parents:
-                continue
-            own = dict(world.slots(obj))
-            learned = sum(1 for sel, s in own.items() if s.kind == METHOD
-                          and (provenance(obj.oid, sel, s.meta) or {}).get("learned"))
-            header, lib = own.get("header"), own.get("library")
-
-            def text(slot) -> str | None:  # a hand-made image may hold anything there
-                if slot is None:
-                    return None
-                return slot.value if type(slot.value) is str else world.describe(slot.value)
-
-            out.append({"name": name, "header": text(header), "library": text(lib),
-                        "learned": learned})
-        return out
-
-    return session.run(path, work, write=False)
-
-
-def lib_remove(image: str | None, name: str) -> str:
-    """Take a library object out of the lobby (its learned methods go with it)."""
-    path = session.image_path(image)
-
-    def work(world) -> str:
-        from .world.errors import UsageError
-        from .world.objects import PARENT, ProtoObject
-
-        slot = world.slot(world.lobby, name)
-        obj = slot.value if slot is not None else None
-        if type(obj) is not ProtoObject or world.root("cLibrary") not in [
-                s.value for _, s in world.slots(obj) if s.kind == PARENT]:
-            raise UsageError(f"{name} is not a library object in the lobby "
-                             "(`proto lib list` shows them)")
-        world.remove_slot(world.lobby, name)
-        return f"removed {name}"
-
-    return session.run(path, work)
-
-
 def methods(image: str | None, target: str) -> list[dict]:
     """An object's own method slots with their provenance (no method runs)."""
-    from .render import to_json
-    from .world.objects import METHOD
-    from .world.records import provenance
-    from .world.shell import resolve
+    from ..output.render import to_json
+    from ..world.objects import METHOD
+    from ..world.records import provenance
+    from ..world.shell import resolve
 
     path = session.image_path(image)
 
@@ -231,7 +125,7 @@ def methods(image: str | None, target: str) -> list[dict]:
 def _runs(meta: object) -> str:
     """How a method runs: `confined` (learned), `trusted` (learned, reviewed) or
     `in-process` (written), by the rule the world runs it by."""
-    from .world.methods import runs_confined
+    from ..world.methods import runs_confined
 
     if runs_confined(meta):
         return "confined"
@@ -245,7 +139,7 @@ def init(path: str) -> str:
 
 
 def define(image: str | None, target: str, selector: str, source: str) -> str:
-    from .world.shell import define as define_method
+    from ..world.shell import define as define_method
 
     path = session.image_path(image)
 
@@ -260,9 +154,9 @@ def trust(image: str | None, target: str, selector: str, undo: bool = False) -> 
     """Mark a learned method trusted (it then runs in-process, not confined), or not."""
     from image_format.codec import MappingProxyType
 
-    from .world.errors import UsageError
-    from .world.objects import METHOD
-    from .world.shell import resolve
+    from ..errors import UsageError
+    from ..world.objects import METHOD
+    from ..world.shell import resolve
 
     path = session.image_path(image)
 
@@ -287,8 +181,8 @@ def trust(image: str | None, target: str, selector: str, undo: bool = False) -> 
 
 def inspect(image: str | None, target: str) -> dict:
     """One object's slots, JSON-ready, each value also as text (no method runs)."""
-    from .render import to_json
-    from .world.shell import inspect_object, resolve
+    from ..output.render import to_json
+    from ..world.shell import inspect_object, resolve
 
     path = session.image_path(image)
 

@@ -6,10 +6,10 @@ import sys
 
 from image_format.codec import MappingProxyType
 
+from ..world.exact import is_fraction
+from ..world.message import Message
+from ..world.objects import ProtoObject
 from .terminal import visible
-from .world.exact import is_fraction
-from .world.message import Message
-from .world.objects import ProtoObject
 
 
 def is_tty(stream=None) -> bool:

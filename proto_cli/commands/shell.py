@@ -80,7 +80,7 @@ def run(image: str, out=print) -> int:
 
 
 def _one(image: str, text: str, out) -> None:
-    from .errors import report
+    from ..output.failures import report
 
     try:
         if text == ":help":
@@ -93,7 +93,7 @@ def _one(image: str, text: str, out) -> None:
         else:
             answer = actions.evaluate(image, text, learn=True)
             if sys.stdout.isatty():
-                from .terminal import visible
+                from ..output.terminal import visible
 
                 answer = visible(answer, newlines=True)
             out(answer)
@@ -106,7 +106,7 @@ def _one(image: str, text: str, out) -> None:
 
 
 def _look(image: str, command: str, target: str, out) -> None:
-    from .render import print_inspection, print_methods
+    from ..output.render import print_inspection, print_methods
 
     if command == ":inspect":
         print_inspection(actions.inspect(image, target))

@@ -18,7 +18,7 @@ def _image(ctx) -> str | None:
 
 
 def _read(ctx, work) -> list[str]:
-    from . import session
+    from ..world import session
 
     path = _image(ctx)
     if not path or not os.path.isfile(path):
@@ -46,8 +46,8 @@ def selectors(ctx, incomplete: str) -> list[str]:
         typed = typed[:-1]  # the word being completed is not typed yet
 
     def work(world) -> list[str]:
-        from .world.objects import METHOD, PARENT, ProtoObject
-        from .world.syntax import Lit, parse
+        from ..world.objects import METHOD, PARENT, ProtoObject
+        from ..world.syntax import Lit, parse
 
         slot = world.slot(world.lobby, receiver)
         if slot is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from .render import dump_json
+from ..output.render import dump_json
 
 ImageOpt = Annotated[
     str | None,
@@ -21,9 +21,9 @@ PathArg = Annotated[str | None, typer.Argument(help="Image file (instead of -i).
 def _images():
     """The work (and its imports: codec, canonical text, hashing, difflib) only when one
     of these commands runs, not at every command's start-up."""
-    from . import images
+    from . import whole_image
 
-    return images
+    return whole_image
 
 
 class _TakeByDefault(TyperGroup):
@@ -67,7 +67,7 @@ def register(app: typer.Typer, current_image) -> None:
         if json:
             print(dump_json(entries))
         else:
-            from .render_images import print_snapshots
+            from ..output.whole_image import print_snapshots
 
             print_snapshots(entries)
 
@@ -108,7 +108,7 @@ def register(app: typer.Typer, current_image) -> None:
             print(dump_json(result.to_dict() if not stat else
                             {"a": a, "b": b, "equal": result.equal, "stat": result.stat()}))
         elif not result.equal:
-            from .render_images import diff_lines, print_lines
+            from ..output.whole_image import diff_lines, print_lines
 
             print_lines(diff_lines(result, stat))
         raise typer.Exit(0 if result.equal else 1)
@@ -157,7 +157,7 @@ def register(app: typer.Typer, current_image) -> None:
         if json:
             print(dump_json(done.to_dict()))
             return
-        from .render_images import print_lines, upgrade_lines
+        from ..output.whole_image import print_lines, upgrade_lines
 
         print_lines(upgrade_lines(done, target or "image"))
 
@@ -172,7 +172,7 @@ def register(app: typer.Typer, current_image) -> None:
         if json:
             print(dump_json(report.to_dict()))
         else:
-            from .render_images import print_lines, verify_lines
+            from ..output.whole_image import print_lines, verify_lines
 
             print_lines(verify_lines(report, target or "image"))
         raise typer.Exit(0 if report.ok else 1)

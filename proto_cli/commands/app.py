@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from . import actions, completion, session
-from . import build_cli as build_commands
-from . import image_cli as image_commands
-from .progress import progress_display
-from .render import dump_json, is_tty, print_inspection, print_methods, visible
-from .sandbox_cli import app as sandbox_app
+from ..output.progress import progress_display
+from ..output.render import dump_json, is_tty, print_inspection, print_methods, visible
+from ..world import session
+from . import actions, completion
+from . import build as build_commands
+from . import images as image_commands
+from .sandbox import app as sandbox_app
 
 app = typer.Typer(
     name="proto",
@@ -160,9 +161,9 @@ def shell(image: ImageOpt = None) -> None:
 
     Example: `proto -i demo.image shell`
     """
-    from . import repl
+    from . import shell
 
-    raise typer.Exit(repl.run(session.image_path(_image(image))))
+    raise typer.Exit(shell.run(session.image_path(_image(image))))
 
 
 model_app = typer.Typer(help="The learner's model: serve one warm model to many processes.",
@@ -182,7 +183,7 @@ def model_serve(
 
     Example: `proto model serve --port 8537`
     """
-    from .learn import serve
+    from ..learn import serve
 
     serve.check_server_installed()
     serve.check_address(host, port)
@@ -204,13 +205,17 @@ def lib_add(
     image: ImageOpt = None,
 ) -> None:
     """Bind a C library: `proto lib add z --header zlib.h --library z`."""
-    print(actions.lib_add(_image(image), name, header, library))
+    from ..learn import library_objects
+
+    print(library_objects.lib_add(_image(image), name, header, library))
 
 
 @lib_app.command("list")
 def lib_list(image: ImageOpt = None, json: JsonOpt = False) -> None:
     """The library objects: `proto lib list --json`."""
-    found = actions.lib_list(_image(image))
+    from ..learn import library_objects
+
+    found = library_objects.lib_list(_image(image))
     if json:
         print(dump_json(found))
         return
@@ -226,7 +231,9 @@ def lib_remove(
     image: ImageOpt = None,
 ) -> None:
     """Take a library object out of the lobby: `proto lib remove z`."""
-    print(actions.lib_remove(_image(image), name))
+    from ..learn import library_objects
+
+    print(library_objects.lib_remove(_image(image), name))
 
 
 @app.command(context_settings=_WORDS)
@@ -311,7 +318,7 @@ def _reviewer(review: bool, approve: bool):
         if approve:
             return True
         if not sys.stdin.isatty():
-            from .world.errors import UsageError
+            from ..errors import UsageError
 
             raise UsageError("--review needs a terminal to ask; add --approve to accept")
         return typer.confirm("install this method?", default=False)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .render import dump_json, is_tty, visible
+from ..output.render import dump_json, is_tty, visible
 
 cache_app = typer.Typer(help="The build cache ($XDG_CACHE_HOME/proto/build).",
                         no_args_is_help=True)
@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
 
         A build runs the recipe's code on this machine (METHOD + SEND, as a Dockerfile's
         RUN does): build recipes you trust."""
-        from .build.builder import build as run_build
-        from .progress import progress_display
+        from ..build.builder import build as run_build
+        from ..output.progress import progress_display
 
         def report(label: str, status: str) -> None:
             if not json:
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def tags(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
         """Results named by `proto build --tag`; `FROM NAME` starts from one."""
-        from .build.cache import tags as all_tags
+        from ..build.cache import tags as all_tags
 
         entries = all_tags()
         if json:
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
 
         Example: `proto cache gc --days 30`
         """
-        from .build.cache import gc as collect
+        from ..build.cache import gc as collect
 
         removed, freed = collect(days, everything)
         print(f"removed {removed} cached step(s), {freed / 1e6:.1f} MB")

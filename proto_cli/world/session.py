@@ -7,8 +7,8 @@ import os
 from image_format.errors import ReadOnlyImage
 from image_format.store import Image
 
-from .world.errors import UsageError
-from .world.world import World
+from ..errors import UsageError
+from .world import World
 
 ENV_VAR = "PROTO_IMAGE"
 
@@ -56,6 +56,6 @@ def _run(path: str, work, write: bool, options: dict | None):
 
 def create(path: str) -> None:
     """A new image holding the genesis world, written in one transaction."""
-    from .world.genesis import create_genesis
+    from .genesis import create_genesis
 
     Image.create(path, create_genesis)
