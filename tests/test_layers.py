@@ -42,3 +42,24 @@ def test_the_world_imports_nothing_of_learning_or_building(graph):
     for above in ("proto_cli.learn", "proto_cli.build", "proto_cli.commands"):
         assert not graph.find_illegal_dependencies_for_layers(
             layers=(above, "proto_cli.world"), containers=None)
+
+
+def test_the_sandboxed_harnesses_import_nothing_of_proto_but_the_runtime():
+    """They are shipped into the sandbox as files, beside the runtime and the guard only."""
+    import ast
+
+    folder = os.path.join(ROOT, "proto_cli", "learn", "sandboxed")
+    allowed = {"proto_cli.learn.runtime", "guard", "cffi"}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                continue  # its siblings, shipped with it
+            names = [node.module] if isinstance(node, ast.ImportFrom) else \
+                [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for module in names:
+                assert module in allowed or module.split(".")[0] in sys.stdlib_module_names, \
+                    f"{name} imports {module}"

@@ -95,95 +95,6 @@ def check(expr: object, arity: int, constants: dict | None = None) -> str | None
     return text
 
 
-HARNESS = r'''
-import importlib, json, math, signal, sys, types
-
-with open("/sandbox/oracle.json") as f:
-    spec = json.load(f)
-
-def unbytes(v):
-    return bytes.fromhex(v["$bytes"]) if isinstance(v, dict) else v
-
-class Namespace(types.SimpleNamespace):
-    """A module's public names; one misspelt only in case (`Sqrt`) is found too,
-    where no other name differs from it only in case."""
-
-    def __getattr__(self, name):
-        found = [k for k in vars(self) if k.lower() == name.lower()]
-        if len(found) == 1:
-            return vars(self)[found[0]]
-        raise AttributeError(name)
-
-def namespace(module):
-    out = Namespace()
-    for key, value in vars(module).items():
-        if not key.startswith("_") and not isinstance(value, types.ModuleType) \
-                and key not in spec["hidden"]:
-            setattr(out, key, value)
-    return out
-
-scope = {"__builtins__": {name: getattr(__builtins__, name, None) if not isinstance(
-    __builtins__, dict) else __builtins__[name] for name in spec["builtins"]}}
-for dotted in spec["modules"]:
-    try:
-        module = importlib.import_module(dotted)
-    except ImportError:
-        continue
-    head, *rest = dotted.split(".")
-    if not rest:
-        scope[head] = namespace(module)
-        continue
-    node = scope.setdefault(head, types.SimpleNamespace())
-    for part in rest[:-1]:
-        if not hasattr(node, part):
-            setattr(node, part, types.SimpleNamespace())
-        node = getattr(node, part)
-    setattr(node, rest[-1], namespace(module))
-for alias, dotted in spec["aliases"].items():
-    try:
-        scope[alias] = namespace(importlib.import_module(dotted))
-    except ImportError:
-        pass
-scope.update(spec["constants"])
-code = compile(spec["expr"], "<oracle>", "eval")
-sys.path.insert(0, "/sandbox")
-import guard
-guard.install(())  # no process, socket or file change from here on
-
-class Late(Exception):
-    pass
-
-def late(*_):
-    raise Late()
-
-signal.signal(signal.SIGALRM, late)
-
-def enc(v):
-    if isinstance(v, (bytes, bytearray)):
-        return {"$hex": bytes(v).hex()}
-    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
-        return {"$float": repr(v)}
-    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 1 << 64:
-        return {"$other": "a huge integer"}
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return {"$other": type(v).__name__}
-
-out = []
-for args in spec["probes"]:
-    names = dict(scope)
-    names.update({"arg%d" % (i + 1): unbytes(a) for i, a in enumerate(args)})
-    signal.setitimer(signal.ITIMER_REAL, spec["seconds_each"])
-    try:
-        value = {"v": enc(eval(code, names))}
-    except BaseException as exc:
-        value = {"x": type(exc).__name__}
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    text = json.dumps(value)
-    out.append(value if len(text) < 65536 else {"x": "too large"})
-print(json.dumps(out))
-'''
 
 
 OUTSIDE = object()  # the oracle raised for this input: outside the function's domain
@@ -195,14 +106,16 @@ def evaluate(expr: str, probes: list[tuple], constants: dict | None = None,
     sandbox; None when it could not be evaluated at all."""
     from sandbox import Limits, SandboxUnavailable, run
 
+    from .verify import launcher, sandbox_files
+
     spec = {"expr": expr, "modules": list(MODULES), "aliases": ALIASES, "hidden": HIDDEN,
             "builtins": list(BUILTINS),
             "constants": constants or {}, "seconds_each": 0.5,
             "probes": [[{"$bytes": a.hex()} if isinstance(a, bytes) else a for a in p]
                        for p in probes]}
     try:
-        verdict = run(python_source=HARNESS, files={"oracle.json": json.dumps(spec),
-                                                    "guard.py": _guard_source()},
+        verdict = run(python_source=launcher("oracle_run"),
+                      files={**sandbox_files(), "oracle.json": json.dumps(spec)},
                       limits=Limits(wall_s=wall_s, cpu_s=int(wall_s), memory_mb=1024,
                                     processes=4, output_kb=4096))
     except SandboxUnavailable:
@@ -216,13 +129,6 @@ def evaluate(expr: str, probes: list[tuple], constants: dict | None = None,
         return [decode(r["v"]) if isinstance(r, dict) and "v" in r else OUTSIDE for r in rows]
     except (ValueError, IndexError, TypeError, RecursionError):
         return None  # whatever the sandbox printed, it is no list of values
-
-
-def _guard_source() -> bytes:
-    from sandbox import guard
-
-    with open(guard.__file__, "rb") as f:
-        return f.read()
 
 
 class Other:

@@ -26,155 +26,22 @@ import secrets
 
 from ..world.host_api import FOREIGN
 from .binding import Proposal
+from .sandboxed.stages import KIND_OF_STAGE, REPORT_MARK, STAGE_MARK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from sandbox import Verdict
 
-STAGE_MARK = "PROTO-STAGE"
-REPORT_MARK = "PROTO-REPORT"
 MESSAGE_CHARS = 600  # a failure as it reaches the model, the transcript and the user
 #: A child that died by a signal after touching this share of its address-space limit
 #: ran out of memory (malloc returned NULL and the C code wrote through it).
 MEMORY_SHARE = 0.5
 
-#: How the harnesses here and in survey.py begin: the spec read and removed (the nonce
-#: leaves the file system before any C code runs), and answers encoded as JSON.
-PRELUDE = r'''
-import json, math, os, resource, select, signal, sys, time
-sys.path.insert(0, "/sandbox")
 
-def unbytes(d):
-    return bytes.fromhex(d["$bytes"]) if set(d) == {"$bytes"} else d
-
-def read_spec(name):
-    with open("/sandbox/" + name) as f:
-        data = json.loads(f.read(), object_hook=unbytes)
-    os.unlink("/sandbox/" + name)
-    return data
-
-def enc(v):
-    if isinstance(v, bytes):
-        return {"$hex": v.hex()}
-    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
-        return {"$float": repr(v)}
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    return {"$foreign": type(v).__name__}
-'''
-
-HARNESS = PRELUDE + r'''
-spec = read_spec("spec.json")
-NONCE = spec["nonce"]
-
-def say(fd, kind, text):
-    os.write(fd, ("\n%s %s %s\n" % (kind, NONCE, text)).encode())
-
-def same(a, b):
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    return type(a) is type(b) and a == b
-
-def check(got, expect):
-    if expect is None:
-        return
-    if isinstance(expect, bool) or (expect == 1 and isinstance(got, int)
-                                    and not isinstance(got, bool) and isinstance(expect, int)):
-        # C predicates answer "nonzero" for true: isspace(' ') is 8192 here, not 1.
-        expect = bool(expect)
-        if bool(got) != expect:
-            raise AssertionError(f"expected a {'true' if expect else 'false'} result, got {got!r}")
-        return
-    if isinstance(expect, (int, float)):
-        if isinstance(got, bool) or not isinstance(got, (int, float)):
-            raise AssertionError(f"expected {expect!r}, got {got!r}")
-        if not math.isclose(got, expect, rel_tol=1e-3, abs_tol=1e-6):
-            raise AssertionError(f"expected {expect!r}, got {got!r}")
-        return
-    if isinstance(got, bytes):
-        if got.hex() != expect.lower() and got != expect.encode():
-            raise AssertionError(f"expected {expect!r}, got {got.hex()!r} (hex)")
-        return
-    if got != expect:
-        raise AssertionError(f"expected {expect!r}, got {got!r}")
-
-def stages(w):
-    where = "cdef"
-    def stage(name):
-        nonlocal where
-        where = name
-        say(w, "stage", name)
-    try:
-        stage("cdef")
-        import cffi
-        ffi = cffi.FFI()
-        ffi.cdef(spec["cdef"])
-        stage("dlopen")
-        lib = ffi.dlopen(spec["library"])
-        stage("symbol")
-        getattr(lib, spec["function"])
-        stage("compile")
-        import proto_cli.learn.runtime as runtime
-        ns = {name: getattr(runtime, name) for name in spec["foreign"]}
-        given = dict(ns)
-        exec(compile(spec["source"], "<learned method>", "exec"), ns)
-        fn = [v for k, v in ns.items()
-              if callable(v) and not k.startswith("__") and given.get(k) is not v][0]
-        stage("guard")
-        import guard
-        guard.install((w,))
-        stage("test")
-        got = fn(None, *spec["test_inputs"])
-        check(got, spec["expect"])
-        stage("call")
-        first = fn(None, *spec["args"])
-        second = fn(None, *spec["args"])
-        if not same(first, second):
-            raise AssertionError(f"not deterministic: {first!r} then {second!r}")
-        done = {"ok": True, "test_result": enc(got), "result": enc(first)}
-    except BaseException as exc:
-        done = {"ok": False, "stage": where, "error": f"{type(exc).__name__}: {exc}"[:2000]}
-    say(w, "result", json.dumps(done))
-
-sys.stdout.flush()
-r, w = os.pipe()
-pid = os.fork()
-if pid == 0:
-    os.close(r)
-    try:
-        stages(w)
-    finally:
-        os._exit(0)
-os.close(w)
-stage, result, buf = "", None, b""
-while True:
-    chunk = os.read(r, 65536)
-    if not chunk:
-        break
-    *lines, buf = (buf + chunk).split(b"\n")
-    buf = buf[-65536:]
-    for line in lines:
-        kind, _, rest = line.decode("utf-8", "replace").partition(" ")
-        nonce, _, text = rest.partition(" ")
-        if nonce != NONCE:
-            continue
-        if kind == "stage":
-            stage = text
-            print(f"\nPROTO-STAGE {NONCE} {stage}", flush=True)
-        elif kind == "result":
-            try:
-                result = json.loads(text)
-            except ValueError:
-                result = None
-_, status, usage = os.wait4(pid, 0)
-report = {"stage": stage, "result": result, "peak_mb": round(usage.ru_maxrss / 1024, 1),
-          "limit_mb": resource.getrlimit(resource.RLIMIT_AS)[0] / 1048576}
-if os.WIFSIGNALED(status):
-    report["signal"] = signal.Signals(os.WTERMSIG(status)).name
-else:
-    report["exit"] = os.WEXITSTATUS(status)
-print(f"\nPROTO-REPORT {NONCE} {json.dumps(report)}", flush=True)
-'''
+def launcher(module: str) -> str:
+    """The program the sandbox runs: one of the harnesses shipped by `sandbox_files`."""
+    return ("import sys\nsys.path.insert(0, '/sandbox')\n"
+            f"from proto_cli.learn.sandboxed.{module} import main\nmain()\n")
 
 
 class Check:
@@ -199,18 +66,24 @@ class Check:
         return f"{self.kind} (stage {self.stage}): {self.message}"
 
 
-def _runtime_files() -> dict[str, bytes]:
-    """The runtime that defines a learned method's foreign names (host_api.FOREIGN; older
-    methods import it by this path), and the guard the harness installs."""
+def sandbox_files() -> dict[str, bytes]:
+    """What the harnesses need in the sandbox, as files: the harness package (sandboxed/),
+    the runtime that defines a learned method's foreign names (host_api.FOREIGN; older
+    methods import it by this path), and the guard. Nothing else of proto goes in."""
     from sandbox import guard
 
     here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "runtime.py"), "rb") as f:
-        runtime = f.read()
-    with open(guard.__file__, "rb") as f:
-        guard_source = f.read()
-    return {"proto_cli/__init__.py": b"", "proto_cli/learn/__init__.py": b"",
-            "proto_cli/learn/runtime.py": runtime, "guard.py": guard_source}
+    files = {"proto_cli/__init__.py": b"", "proto_cli/learn/__init__.py": b""}
+    sources = {"proto_cli/learn/runtime.py": os.path.join(here, "runtime.py"),
+               "guard.py": guard.__file__}
+    folder = os.path.join(here, "sandboxed")
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            sources[f"proto_cli/learn/sandboxed/{name}"] = os.path.join(folder, name)
+    for target, path in sources.items():
+        with open(path, "rb") as f:
+            files[target] = f.read()
+    return files
 
 
 def verify(source: str, cdef: str, library: str, proposal: Proposal, args: list,
@@ -223,10 +96,10 @@ def verify(source: str, cdef: str, library: str, proposal: Proposal, args: list,
     spec = {"cdef": cdef, "library": library, "function": proposal.function, "source": source,
             "test_inputs": _jsonable(proposal.test_inputs), "expect": proposal.expect,
             "args": _jsonable(args), "nonce": nonce, "foreign": list(FOREIGN)}
-    files = {**_runtime_files(), "spec.json": json.dumps(spec).encode()}
+    files = {**sandbox_files(), "spec.json": json.dumps(spec).encode()}
     binds = library_binds(library) if os.path.sep in library else []
     try:
-        verdict = run(python_source=HARNESS, files=files, binds=binds,
+        verdict = run(python_source=launcher("verify_run"), files=files, binds=binds,
                       limits=Limits(wall_s=wall_s, cpu_s=wall_s, memory_mb=1024,
                                     processes=4))
     except SandboxUnavailable as exc:
@@ -314,8 +187,7 @@ def classify(verdict: Verdict, nonce: str) -> Check:
         return Check(True, "none", "", "call", seconds, result.get("result"))
     failed_stage = result.get("stage", stage)
     error = str(result.get("error", "") or f"{verdict.kind}: {verdict.detail}")
-    kind = {"cdef": "cdef", "dlopen": "missing-symbol", "symbol": "missing-symbol",
-            "compile": "compile", "guard": "sandbox"}.get(failed_stage)
+    kind = KIND_OF_STAGE.get(failed_stage)
     if kind is None:
         kind = ("assertion" if error.startswith("AssertionError")
                 else "memory" if error.startswith("MemoryError") else "error")
