@@ -13,6 +13,14 @@ from ..world import session
 from . import actions, completion
 from . import build as build_commands
 from . import images as image_commands
+from .options import (
+    ApproveOpt,
+    ImageOpt,
+    JsonOpt,
+    ModelOpt,
+    NoLearnOpt,
+    ReviewOpt,
+)
 from .sandbox import app as sandbox_app
 
 app = typer.Typer(
@@ -22,25 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-ImageOpt = Annotated[
-    str | None,
-    typer.Option("--image", "-i", help="Image file (default: $PROTO_IMAGE).", show_default=False),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-NoLearnOpt = Annotated[bool, typer.Option("--no-learn", help="Never learn a missing method.")]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option("--model", help="GGUF model file, a model server URL (http://HOST:PORT/v1), "
-                 "or scripted:FILE (a test replay).",
-                 show_default=False),
-]
-ReviewOpt = Annotated[
-    bool, typer.Option("--review", help="Show a learned binding and ask before installing.")
-]
-ApproveOpt = Annotated[
-    bool, typer.Option("--approve", help="Install a learned binding without asking, even an "
-                                         "unverified one (with --review: after showing it).")
-]
 _WORDS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..output.render import dump_json, is_tty, visible
+from .options import JsonOpt, ModelOpt
 
 cache_app = typer.Typer(help="The build cache ($XDG_CACHE_HOME/proto/build).",
                         no_args_is_help=True)
@@ -25,13 +26,11 @@ def register(app: typer.Typer) -> None:
                                                 show_default=False)] = None,
         relearn: Annotated[bool, typer.Option(
             "--relearn", help="LEARN again instead of replaying Squeakerfile.lock.")] = False,
-        model: Annotated[str | None, typer.Option(
-            "--model", help="GGUF model for LEARN (or scripted:FILE).", show_default=False)]
-        = None,
+        model: ModelOpt = None,
         allow_outside: Annotated[bool, typer.Option(
             "--allow-outside", help="Let RESOURCE and METHOD FILE read files outside the "
             "recipe's folder.")] = False,
-        json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+        json: JsonOpt = False,
     ) -> None:
         """Build an image from a Squeakerfile, each step cached by its content.
 
@@ -57,7 +56,7 @@ def register(app: typer.Typer) -> None:
             print(f"built {built.output}  sha256 {built.digest}" + (f"  tag {tag}" if tag else ""))
 
     @app.command()
-    def tags(json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    def tags(json: JsonOpt = False) -> None:
         """Results named by `proto build --tag`; `FROM NAME` starts from one."""
         from ..build.cache import tags as all_tags
 

@@ -8,14 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..output.render import dump_json
-
-ImageOpt = Annotated[
-    str | None,
-    typer.Option("--image", "-i", help="Image file (default: $PROTO_IMAGE).", show_default=False),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-PathArg = Annotated[str | None, typer.Argument(help="Image file (instead of -i).",
-                                               show_default=False)]
+from .options import ImageOpt, JsonOpt, PathArg
 
 
 def _images():
