@@ -96,3 +96,18 @@ def proto(image_path: str):
         )
 
     return run
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run that skipped sandbox tests for want of bubblewrap fails: CI must not pass
+    without its sandbox. A developer without bwrap sets PROTO_ALLOW_NO_SANDBOX=1."""
+    if os.environ.get("PROTO_ALLOW_NO_SANDBOX") == "1" or exitstatus not in (0, 5):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    missing = [r for r in skipped if "bubblewrap" in str(getattr(r, "longrepr", ""))]
+    if missing:
+        reporter.write_line(f"FAILED: {len(missing)} sandbox test(s) skipped for want of "
+                            "bubblewrap (apt-get install bubblewrap; or set "
+                            "PROTO_ALLOW_NO_SANDBOX=1 on a machine without it)", red=True)
+        session.exitstatus = 1

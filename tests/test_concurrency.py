@@ -25,6 +25,8 @@ from proto_cli.world.world import World
 from .conftest import ROOT
 from .load_worker import COUNTERS
 
+pytestmark = pytest.mark.slow  # a developer's default run leaves these out; CI runs them
+
 SENDS = int(os.environ.get("PROTO_LOAD_SENDS", "200"))
 READERS = 2
 

@@ -32,6 +32,8 @@ from proto_cli.world.world import World
 from .conftest import PROTO, ROOT
 from .test_learn_loop import answer, script, tinylib  # noqa: F401 - tinylib is a fixture
 
+pytestmark = pytest.mark.slow  # a developer's default run leaves these out; CI runs them
+
 KILLS = int(os.environ.get("PROTO_KILLS", "200"))
 SNAPSHOT_KILLS = int(os.environ.get("PROTO_SNAPSHOT_KILLS", "30"))
 LEARN_KILLS = int(os.environ.get("PROTO_LEARN_KILLS", "20"))

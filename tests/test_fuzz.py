@@ -37,6 +37,8 @@ from proto_cli.main import main
 from proto_cli.world import session
 from proto_cli.world.syntax import parse, parse_words
 
+pytestmark = pytest.mark.slow  # a developer's default run leaves these out; CI runs them
+
 EXAMPLES = int(os.environ.get("PROTO_FUZZ_EXAMPLES", "300"))
 HARD_CAP = 30  # seconds: an example still running then is a hang
 _SCRIPT = Path(sys.executable).with_name("proto")  # the installed launcher, bin/proto
