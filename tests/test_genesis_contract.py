@@ -171,3 +171,107 @@ def test_replaying_an_api_1_lock_installs_this_apis_form(tmp_path):
                                        "x.image"], cwd=folder, capture_output=True,
                                       text=True, env=env).stdout)
     assert digests[0] == digests[1] and digests[0]
+
+
+# -- what a hostile review found (each was a failure before its fix) ------------------
+
+from proto_cli.world.genesis_upgrade import GENESIS_1, RUNTIME_IMPORT_1  # noqa: E402
+
+
+def _put_meta(image_path, key, value):
+    from image_format.store import Image
+
+    image = Image(image_path)
+    try:
+        image.transact(lambda txn: txn.put_meta(key, value))
+    finally:
+        image.close()
+
+
+def test_upgrade_never_rewrites_a_persons_method(proto, tmp_path):
+    assert proto("eval", "point := genesis clone").returncode == 0
+    inside = tmp_path / "banner.py"
+    inside.write_text(f'def banner(self):\n    return """\n{RUNTIME_IMPORT_1}"""\n')
+    only = tmp_path / "only.py"
+    only.write_text(f"def only(self):\n{RUNTIME_IMPORT_1}")
+    infer_text = next(t for t, (h, s) in GENESIS_1.items() if s == "infer:")
+    ask = tmp_path / "ask.py"
+    ask.write_text(infer_text.replace("def infer(", "def ask_(", 1))
+    for name, path in (("banner", inside), ("only", only), ("ask:", ask)):
+        assert proto("define", "point", name, "--source", str(path)).returncode == 0
+    before = proto("export").stdout
+    done = json.loads(proto("upgrade", "--json").stdout)
+    assert done["bindings"] == 0 and done["genesis_methods"] == 0
+    assert proto("export").stdout == before  # not one source changed
+    assert {x["selector"] for x in done["left"]} == {"only", "ask:"}
+
+
+def test_an_upgrade_with_nothing_to_do_writes_nothing(proto, image_path):
+    import hashlib
+
+    def sha():
+        with open(image_path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    before = sha()
+    os.chmod(image_path, 0o444)
+    try:
+        r = proto("upgrade", "--json")
+        assert r.returncode == 0, r.stderr
+        assert sha() == before
+    finally:
+        os.chmod(image_path, 0o644)
+
+
+@pytest.mark.parametrize("value", ["3", 3.0, True, [3], -5, 0, 10 ** 5000],
+                         ids=["str", "float", "bool", "list", "negative", "zero", "huge"])
+def test_a_version_record_that_is_no_version_is_refused_and_named(proto, image_path, value):
+    from image_format import layout as L
+
+    _put_meta(image_path, L.K_GENESIS, value)
+    r = proto("upgrade")
+    assert r.returncode == 2 and ("is not a version" in r.stderr or "newer proto" in r.stderr)
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    r = proto("verify")
+    assert r.returncode == 1 and "genesis" in r.stdout
+    assert "method sources parsed" in r.stdout and "0 objects" not in r.stdout
+
+
+def test_verify_and_upgrade_refuse_a_fifo_at_once(proto, tmp_path):
+    fifo = tmp_path / "f.lock"
+    os.mkfifo(fifo)
+    for command in ("verify", "upgrade"):
+        r = proto(command, str(fifo))  # the fixture's 60 s timeout would end a hang
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("text", [
+    '{"version": 1, "learned": [1, 2]}', '{"version": 1, "learned": "ab"}',
+    '{"version": true, "learned": {}}', '{"version": 1, "learned": {"k": 3}}',
+    "{" * 100_000, '{"version": 1, "learned": {}} trailing',
+])
+def test_a_malformed_lock_is_one_line(proto, tmp_path, text):
+    lock = tmp_path / "Squeakerfile.lock"
+    lock.write_text(text)
+    r = proto("verify", str(lock))
+    assert r.returncode == 2 and "lock file" in r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_lock_upgrade_keeps_links_permissions_and_unknown_keys(proto, tmp_path):
+    real = tmp_path / "real.lock"
+    with open(LOCK_1, encoding="utf-8") as f:
+        data = json.load(f)
+    data["note"] = "kept"
+    real.write_text(json.dumps(data))
+    link = tmp_path / "Squeakerfile.lock"
+    link.symlink_to(real)
+    assert proto("upgrade", str(link)).returncode == 0
+    assert link.is_symlink() and "proto_cli" not in real.read_text()
+    assert json.loads(real.read_text())["note"] == "kept"
+    frozen = tmp_path / "frozen.lock"
+    shutil.copy(LOCK_1, frozen)
+    os.chmod(frozen, 0o444)
+    r = proto("upgrade", str(frozen))
+    assert r.returncode == 2 and "read-only" in r.stderr
+    assert "proto_cli" in frozen.read_text()

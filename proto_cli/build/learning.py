@@ -9,6 +9,7 @@ without loading a model, and the image's digest does not change.
 from __future__ import annotations
 
 import json
+import os
 
 from image_format import literals
 from image_format.codec import MappingProxyType
@@ -29,22 +30,34 @@ class Lock:
     def __init__(self, path: str) -> None:
         self.path = path
         self.entries: dict[str, dict] = {}
+        self.extra: dict = {}  # top-level keys this proto does not use: kept as they were
         self.changed = False
         try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
+            data = _read_json(path)
         except FileNotFoundError:
             return
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{path}: unreadable lock file: {exc}") from None
-        if not isinstance(data, dict) or data.get("version") != LOCK_VERSION:
+        except (OSError, ValueError, RecursionError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+                "not JSON" if not isinstance(exc, RecursionError) else "nested too deeply"
+            raise UsageError(f"{path}: unreadable lock file: {why}") from None
+        learned = data.get("learned") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or type(data.get("version")) is not int \
+                or data["version"] != LOCK_VERSION or not isinstance(learned or {}, dict) \
+                or not all(isinstance(k, str) and isinstance(v, dict)
+                           for k, v in (learned or {}).items()):
             raise UsageError(f"{path}: not a proto lock file (version {LOCK_VERSION})")
-        self.entries = dict(data.get("learned") or {})
+        self.entries = dict(learned or {})
+        self.extra = {k: v for k, v in data.items() if k not in ("version", "about", "learned")}
 
     @staticmethod
     def is_lock(path: str) -> bool:
-        """Whether the file is JSON text (a lock), not an LMDB image."""
+        """Whether the path is a regular file of JSON text (a lock), not an LMDB image. Only
+        a regular file is opened: a FIFO or a device would block or never end."""
+        import stat
+
         try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                return False
             with open(path, "rb") as f:
                 return f.read(64).lstrip()[:1] == b"{"
         except OSError:
@@ -67,7 +80,7 @@ class Lock:
             except UsageError as exc:
                 out.append((key, str(exc)))
                 continue
-            out += [(key, why) for why in host_api.problems(source)]
+            out += [(key, host_api.hinted(why)) for why in host_api.problems(source)]
         return out
 
     def upgrade(self) -> int:
@@ -99,13 +112,29 @@ class Lock:
         data = {"version": LOCK_VERSION,
                 "about": "What LEARN directives learned; proto build replays it without a "
                          "model. Delete an entry (or build with --relearn) to learn again.",
-                "learned": dict(sorted(self.entries.items()))}
-
+                **self.extra, "learned": dict(sorted(self.entries.items()))}
+        # Through a symlink, the file it names is replaced; a file without write
+        # permission is not rewritten (as an image is not), whoever runs proto.
+        target = os.path.realpath(self.path)
+        if os.path.exists(target) and not os.stat(target).st_mode & 0o222:
+            raise UsageError(f"{self.path}: the lock file is read-only")
         try:
-            write_whole(self.path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+            write_whole(target, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
         except OSError as exc:
             raise cannot_write(self.path, exc) from None
         self.changed = False
+
+
+MAX_LOCK_BYTES = 64 << 20  # a lock holds method sources: far less than this
+
+
+def _read_json(path: str) -> object:
+    """The file's JSON, read up to MAX_LOCK_BYTES (a larger file is no lock)."""
+    with open(path, "rb") as f:
+        data = f.read(MAX_LOCK_BYTES + 1)
+    if len(data) > MAX_LOCK_BYTES:
+        raise ValueError("too large")
+    return json.loads(data.decode("utf-8"))
 
 
 def lock_key(step: Step) -> str:

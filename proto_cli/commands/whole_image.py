@@ -153,7 +153,7 @@ def verify(image: str | None) -> check.Report:
         except UsageError as exc:
             return str(exc)
         found = host_api.problems(source) if selector is not None else []
-        return "; ".join(found) or None
+        return "; ".join(host_api.hinted(why) for why in found) or None
 
     return check.check_file(image_path(image), method_check, api_check)
 
@@ -172,6 +172,7 @@ def upgrade(image: str | None):
     into a Squeakerfile.lock, replaced whole)."""
     from ..build.learning import Lock
     from ..world import session
+    from ..world.genesis_upgrade import plan
     from ..world.genesis_upgrade import upgrade as rewrite
 
     if image and Lock.is_lock(image):
@@ -180,21 +181,37 @@ def upgrade(image: str | None):
         lock.save()
         return LockUpgrade(image, changed, lock.problems())
 
-    return session.run(image_path(image), lambda world: rewrite(world.txn))
+    path = image_path(image)
+    # Read first: an image with nothing to rewrite is not written at all (nor refused
+    # for being read-only).
+    planned = session.run(path, lambda world: plan(world.txn), write=False)
+    if not planned.changed:
+        return planned
+    return session.run(path, lambda world: rewrite(world.txn))
 
 
 def api_check(txn) -> list[str]:
-    """An image whose recorded host API or genesis is newer than this proto's."""
+    """An image whose recorded host API or genesis is newer than this proto's, or is no
+    version at all; a damaged record is named, and the rest of the check goes on."""
     from image_format import layout as L
+    from image_format.errors import ImageError
 
     from ..world.genesis import GENESIS_VERSION
+    from ..world.genesis_upgrade import shown
 
     out = []
-    api, genesis = txn.get_meta(L.K_API), txn.get_meta(L.K_GENESIS)
-    if api is not None and (type(api) is not int or api > host_api.API_VERSION):
-        out.append(f"the image's stored code is written to host API {api!r}; this proto has "
-                   f"API {host_api.API_VERSION}: use a newer proto")
-    if genesis is not None and (type(genesis) is not int or genesis > GENESIS_VERSION):
-        out.append(f"the image began as genesis {genesis!r}; this proto knows genesis "
-                   f"{GENESIS_VERSION} and earlier: use a newer proto")
+    for key, what, ours in ((L.K_API, "its stored code is written to host API",
+                             host_api.API_VERSION),
+                            (L.K_GENESIS, "it began as genesis", GENESIS_VERSION)):
+        try:
+            value = txn.get_meta(key)
+        except (ImageError, ValueError):
+            out.append(f"the image's {key.decode()} record is damaged")
+            continue
+        if value is None:
+            continue
+        if type(value) is not int or value < 1:
+            out.append(f"the image's {key.decode()} record, {shown(value)}, is not a version")
+        elif value > ours:
+            out.append(f"{what} {shown(value)}; this proto has {ours}: use a newer proto")
     return out

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from image_format import layout as L
 from image_format.codec import decode_prefix, encode
+from image_format.errors import ImageError
 
 from ..errors import UsageError
 from .genesis import GENESIS_VERSION, method_source
 from .genesis_methods import REGISTRY
 from .host_api import API_VERSION, UNRECORDED_API, problems
+from .method_source import validate_source
 
 #: Genesis 1's sources that genesis 2 replaced, verbatim, by the selector whose current
 #: genesis source replaces them.
@@ -38,8 +40,31 @@ RUNTIME_IMPORT_1 = ("    from proto_cli.learn.runtime import Foreign, bind, cbuf
 
 
 def binding_source(source: str) -> str:
-    """A learned binding's source in this host API's form (API 1's import line gone)."""
-    return source.replace(RUNTIME_IMPORT_1, "", 1)
+    """A learned binding's source in this host API's form: API 1's import line gone when it
+    is a statement of the function's body (never text inside a string), and the result
+    still a method; otherwise the source as it was."""
+    import ast
+
+    if RUNTIME_IMPORT_1 not in source:
+        return source
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return source
+    lines = source.split("\n")
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    statements = funcs[0].body if len(funcs) == 1 else []
+    drop = [n.lineno for n in statements if isinstance(n, ast.ImportFrom)
+            and n.module == "proto_cli.learn.runtime" and n.lineno == n.end_lineno
+            and lines[n.lineno - 1] + "\n" == RUNTIME_IMPORT_1]
+    if len(drop) != 1 or len(statements) < 2:
+        return source
+    new = "\n".join(line for number, line in enumerate(lines, 1) if number != drop[0])
+    try:
+        validate_source(new, "x:" * len(funcs[0].args.args[1:]) or "x")
+    except UsageError:
+        return source
+    return new
 
 
 class Upgrade:
@@ -50,6 +75,12 @@ class Upgrade:
         self.genesis_methods = 0
         self.bindings = 0
         self.left: list[tuple[int, str, str]] = []  # (oid, selector, why)
+        self.changes: list[tuple[bytes, bytes]] = []
+        self.records_versions = False  # the meta already says this genesis and API
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes) or not self.records_versions
 
     def to_dict(self) -> dict:
         return {"was": self.was, "now": {"genesis": GENESIS_VERSION, "api": API_VERSION},
@@ -59,22 +90,48 @@ class Upgrade:
 
 
 def recorded(txn) -> tuple[int, int]:
-    """(genesis, host API) the image records; both 1 when it records none."""
-    genesis, api = txn.get_meta(L.K_GENESIS), txn.get_meta(L.K_API)
-    return (genesis if type(genesis) is int else 1,
-            api if type(api) is int else UNRECORDED_API)
+    """(genesis, host API) the image records; both 1 when it records none. A record that
+    is no version (not a positive integer, or damaged) is refused, not guessed at."""
+    out = []
+    for key, absent in ((L.K_GENESIS, 1), (L.K_API, UNRECORDED_API)):
+        try:
+            value = txn.get_meta(key)
+        except (ImageError, ValueError):
+            raise UsageError(f"the image's {key.decode()} record is damaged") from None
+        if value is None:
+            value = absent
+        elif type(value) is not int or value < 1:
+            raise UsageError(f"the image's {key.decode()} record, {shown(value)}, is not a "
+                             "version this proto knows")
+        out.append(value)
+    return out[0], out[1]
 
 
-def upgrade(txn) -> Upgrade:
-    """Rewrite what earlier protos wrote, then record this genesis and API."""
+def shown(value: object, limit: int = 60) -> str:
+    """A recorded value in a message: short, whatever it is."""
+    if type(value) is int and value.bit_length() > 64:
+        return "a huge number"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def plan(txn) -> Upgrade:
+    """What an upgrade would change, read only: the rewrites and the versions to record."""
     genesis, api = recorded(txn)
     if genesis > GENESIS_VERSION or api > API_VERSION:
-        raise UsageError(f"the image was made by a newer proto (genesis {genesis}, host API "
-                         f"{api}; this proto: genesis {GENESIS_VERSION}, API {API_VERSION})")
+        raise UsageError(f"the image was made by a newer proto (genesis {shown(genesis)}, "
+                         f"host API {shown(api)}; this proto: genesis {GENESIS_VERSION}, API "
+                         f"{API_VERSION})")
     report = Upgrade(genesis, api)
+    report.records_versions = (txn.get_meta(L.K_GENESIS) == GENESIS_VERSION
+                               and txn.get_meta(L.K_API) == API_VERSION)
     current = {(holder, selector): method_source(fn)
                for holder, methods in REGISTRY.items() for selector, fn in methods}
-    changes = []
+    roots = txn.get_meta(L.K_ROOTS)
+    learner = getattr(roots.get("learner"), "oid", None) if hasattr(roots, "get") else None
     for key, record in txn.records():
         oid, name = L.split_key(key)
         if not name or record[:1] != L.METHOD.encode():
@@ -82,19 +139,33 @@ def upgrade(txn) -> Upgrade:
         source, end = decode_prefix(record, None, 1)
         if type(source) is not str:
             continue
+        meta = decode_prefix(record, None, end)[0] if end < len(record) else None
         new = source
-        if source in GENESIS_1:
+        if oid == learner and GENESIS_1.get(source) == ("learner", name):
             new = current[GENESIS_1[source]]
             report.genesis_methods += 1
-        elif RUNTIME_IMPORT_1 in source:
+        elif _learned(meta) and binding_source(source) != source:
             new = binding_source(source)
             report.bindings += 1
         for why in problems(new):
-            report.left.append((oid, name, why.partition(" (host API")[0]))
+            report.left.append((oid, name, why))
         if new != source:
-            changes.append((key, record[:1] + encode(new, None) + record[end:]))
-    for key, record in changes:
+            report.changes.append((key, record[:1] + encode(new, None) + record[end:]))
+    return report
+
+
+def _learned(meta: object) -> bool:
+    get = getattr(meta, "get", None)
+    return get is not None and bool(get("learned"))
+
+
+def upgrade(txn) -> Upgrade:
+    """Rewrite what earlier protos wrote, then record this genesis and API (in the
+    caller's write transaction; the caller writes nothing when `plan` changes nothing)."""
+    report = plan(txn)
+    for key, record in report.changes:
         txn.put(key, record)
-    txn.put_meta(L.K_GENESIS, max(genesis, GENESIS_VERSION))
-    txn.put_meta(L.K_API, max(api, API_VERSION))
+    if not report.records_versions:
+        txn.put_meta(L.K_GENESIS, max(report.was["genesis"], GENESIS_VERSION))
+        txn.put_meta(L.K_API, max(report.was["api"], API_VERSION))
     return report

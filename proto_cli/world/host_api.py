@@ -77,10 +77,19 @@ def foreign_names() -> dict[str, object]:
     return {} if module is None else {name: getattr(module, name) for name in FOREIGN}
 
 
+#: What `proto verify` adds to a problem of stored code proto wrote under host API 1.
+UPGRADE_HINT = "(host API 1); `proto upgrade` rewrites what proto wrote this way"
+
+
 def problems(source: str) -> list[str]:
     """What in a method's source needs an API this proto does not offer, read from its
     syntax tree (nothing of it runs): an import of proto's internal modules, or a
-    primitive no host registered."""
+    primitive no host registered, written as proto writes them.
+
+    A report, not a boundary: a Python method a person defined runs with all of
+    Python in this process (and a learned one confined), so code that hides what it
+    reaches for (`__import__`, a primitive kept in a variable) is not found here.
+    """
     import ast
 
     try:
@@ -96,12 +105,20 @@ def problems(source: str) -> list[str]:
             names = [a.name for a in node.names]
         for module in names:
             if module.split(".")[0] in INTERNAL_MODULES:
-                found.append(f"imports proto's internal module {module} (host API 1); "
-                             "`proto upgrade` rewrites what proto wrote this way")
+                found.append(f"imports proto's internal module {_short(module)}")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id == "primitive" and node.args \
                 and isinstance(node.args[0], ast.Constant) \
                 and node.args[0].value not in _primitives:
-            found.append(f"calls primitive {node.args[0].value!r}, which this proto "
-                         f"(host API {API_VERSION}) does not have")
+            found.append(f"calls primitive {_short(repr(node.args[0].value))}, which this "
+                         f"proto (host API {API_VERSION}) does not have")
     return found
+
+
+def hinted(why: str) -> str:
+    """A problem as `proto verify` says it: an internal import comes with the way out."""
+    return f"{why} {UPGRADE_HINT}" if why.startswith("imports proto's internal") else why
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
