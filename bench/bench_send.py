@@ -1,4 +1,5 @@
-"""Benchmarks of issue 2: start-up of `proto send`, in-process sends, lazy loading.
+"""Benchmarks of issues 2 and 18: start-up of `proto send` and `proto eval`, in-process sends,
+lazy loading.
 
 Run from the repository root, after `pip install .` (a plain, non-editable
 install, as users have):  python bench/bench_send.py [--runs N]
@@ -42,6 +43,9 @@ def cold_send(tmp: str, runs: int) -> str:
         "python3 -c pass": [sys.executable, "-c", "pass"],
         "bare LMDB script (open, read one key)": [sys.executable, bare],
         "proto send p0 x (data slot read)": [*proto_command(), "-i", path, "send", "p0", "x"],
+        "proto send 3 + 4": [*proto_command(), "-i", path, "send", "3", "+", "4"],
+        'proto eval "3 + 4"': [*proto_command(), "-i", path, "eval", "3 + 4"],
+        'proto eval "p0 x"': [*proto_command(), "-i", path, "eval", "p0 x"],
     }, runs)
     return ratio_table(times, "bare LMDB script (open, read one key)",
                        ["cold process", "median ms", "p90 ms", "vs bare LMDB"])
@@ -116,7 +120,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print("### 1. `proto send` start-up (target: at most 1.5x the bare LMDB script)\n")
+        print("### 1. `proto send` and `proto eval` start-up (target: at most 1.5x the bare "
+              "LMDB script)\n")
         print(cold_send(tmp, args.runs), "\n")
         print("### 2. In-process send (target: at most 5x a Python method call)\n")
         print(warm_send(), "\n")

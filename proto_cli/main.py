@@ -12,35 +12,15 @@ def main(argv: list[str] | None = None) -> int:
         import os
 
         from .commands.argv import hoisted
-        from .commands.fastpath import try_send
+        from .commands.fastpath import try_eval, try_send
 
         if "_PROTO_COMPLETE" in os.environ:  # the shell asks for completions
             return _run_app(argv)
         argv = hoisted(argv)
 
-        parsed = try_send(argv)
-        if parsed is not None:
-            from .commands.actions import send
-            from .world import deep
-
-            image, receiver, words, as_json, learn = parsed
-            deep.SHALLOW.append(True)
-            try:
-                if learn and sys.stderr.isatty():  # only people at a terminal see progress
-                    from .output.progress import progress_display
-
-                    with progress_display() as progress:
-                        out = send(image, receiver, words, as_json, learn=learn,
-                                   progress=progress)
-                else:
-                    out = send(image, receiver, words, as_json, learn=learn)
-            finally:
-                deep.SHALLOW.clear()
-            if sys.stdout.isatty():  # an answer's escape sequences are shown, not obeyed
-                from .output.terminal import visible
-
-                out = visible(out, newlines=True)
-            print(out)
+        work = _fast(argv, try_send, try_eval)
+        if work is not None:
+            print(_answered(work))
             code = 0
         else:
             code = _run_app(argv)
@@ -57,6 +37,52 @@ def main(argv: list[str] | None = None) -> int:
 
         return report(exc)
     return code
+
+
+def _fast(argv: list[str], try_send, try_eval):
+    """The work of a plain `send` or `eval` (no Typer), as a function of a progress
+    display; None when the command line is anything else."""
+    parsed = try_send(argv)
+    if parsed is not None:
+        from .commands.actions import send
+
+        image, receiver, words, as_json, learn = parsed
+        return lambda progress: send(image, receiver, words, as_json, learn=learn,
+                                     progress=progress), learn
+    parsed = try_eval(argv)
+    if parsed is not None:
+        from .commands.actions import evaluate
+
+        image, source, as_json, learn = parsed
+        if source == "-":
+            source = sys.stdin.read()
+        return lambda progress: evaluate(image, source, as_json, learn=learn,
+                                         progress=progress), learn
+    return None
+
+
+def _answered(work) -> str:
+    """Run the fast path's work on a deep stack, with progress for a person at a
+    terminal; the answer as the terminal should show it."""
+    from .world import deep
+
+    run, learn = work
+    deep.SHALLOW.append(True)
+    try:
+        if learn and sys.stderr.isatty():  # only people at a terminal see progress
+            from .output.progress import progress_display
+
+            with progress_display() as progress:
+                out = run(progress)
+        else:
+            out = run(None)
+    finally:
+        deep.SHALLOW.clear()
+    if sys.stdout.isatty():  # an answer's escape sequences are shown, not obeyed
+        from .output.terminal import visible
+
+        out = visible(out, newlines=True)
+    return out
 
 
 _REPLACEABLE = ("strict", "surrogateescape")  # a handler someone chose stays
