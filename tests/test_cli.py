@@ -124,6 +124,23 @@ def test_send_start_up_imports_only_what_it_needs(image_path):
     assert r.stdout.splitlines()[-1] == "0 []", r.stdout + r.stderr
 
 
+@pytest.mark.parametrize("argv", [["eval", "3 + 4"], ["eval", "--json", "x := 3. x * 2"],
+                                  ["eval", "-"]])
+def test_eval_start_up_imports_only_what_send_does(image_path, argv):
+    """eval takes send's fast path (issue 18): no Typer, no rich, no parser libraries."""
+    probe = (
+        "import sys, io\nsys.stdin = io.StringIO('1 + 1')\nfrom proto_cli.main import main\n"
+        f"code = main(['-i', {image_path!r}, *{argv!r}])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'typer', 'click', 'rich', 'llama_cpp', 'pycparser', 'cffi', 'typing', 're', 'ast', "
+        "'json', 'contextlib', 'struct', 'dataclasses', 'enum', 'sandbox'})\n"
+        "print(code, heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    expected = "0 ['enum', 'json', 're']" if "--json" in argv else "0 []"  # json's own
+    assert r.stdout.splitlines()[-1] == expected, r.stdout + r.stderr
+
+
 def test_an_expression_starting_with_a_minus_is_no_option(proto):
     """click read `-1 min: 3` as options (-1, -m..., -i 'n: 3')."""
     for args in (["eval", "-1 min: 3"], ["eval", "--json", "-1 min: 3"]):
