@@ -48,7 +48,7 @@ def _fast(argv: list[str], try_send, try_eval):
 
         image, receiver, words, as_json, learn = parsed
         return lambda progress: send(image, receiver, words, as_json, learn=learn,
-                                     progress=progress), learn
+                                     progress=progress), learn, True
     parsed = try_eval(argv)
     if parsed is not None:
         from .commands.actions import evaluate
@@ -57,17 +57,19 @@ def _fast(argv: list[str], try_send, try_eval):
         if source == "-":
             source = sys.stdin.read()
         return lambda progress: evaluate(image, source, as_json, learn=learn,
-                                         progress=progress), learn
+                                         progress=progress), learn, False
     return None
 
 
 def _answered(work) -> str:
-    """Run the fast path's work on a deep stack, with progress for a person at a
-    terminal; the answer as the terminal should show it."""
+    """Run the fast path's work, with progress for a person at a terminal; the answer as
+    the terminal should show it. One message (`send`) runs on the main stack: its
+    start-up is its budget. A program (`eval`) gets the deep stack: it may recurse."""
     from .world import deep
 
-    run, learn = work
-    deep.SHALLOW.append(True)
+    run, learn, shallow = work
+    if shallow:
+        deep.SHALLOW.append(True)
     try:
         if learn and sys.stderr.isatty():  # only people at a terminal see progress
             from .output.progress import progress_display
