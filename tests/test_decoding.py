@@ -2,8 +2,8 @@
 
 The stand-in is no model: a table of token texts and a rule for its logits (it
 prefers the longest token that continues a target text). It checks what the
-decoder does with forced text (fed in a batch, the last token checked against
-the model's own choice, one step back when they differ, no model at the end),
+decoder does with forced text (fed in a batch but its last token, which the model
+picks; no model at all for the text that ends the answer),
 not what a model would answer: the real model's tests are marked `model`.
 """
 
@@ -92,12 +92,12 @@ def test_the_answer_is_what_the_model_would_write_alone(stand_in, target):
     assert json.loads(text)
 
 
-def test_a_forced_token_the_model_would_not_write_is_taken_back(stand_in):
-    # Forced `{"oracle":` tokenizes to ... `":`; the model writes `":"` (a string follows):
-    # the batch is checked, one token goes back, and the model's token is fed instead.
+def test_forced_text_goes_in_one_batch_and_the_model_picks_its_last_token(stand_in):
+    # Forced `{"oracle":` tokenizes to `{"`, `oracle`, `":`; the last is left to the model,
+    # which writes `":"` (a string follows): a spelling forcing `":` would have broken.
     text, llm = run('{"oracle":"math.sin(arg1)","function":"sin","args":["arg1"]}')
-    assert llm.decodes[0] == (3, 2)  # `{"`, `oracle`, `":` with the last checked
-    assert llm.decodes[1] == (1, 1)  # the model's `":"` instead
+    assert llm.decodes[0] == (2, 1)  # `{"`, `oracle` in one batch, logits after it only
+    assert llm.decodes[1] == (1, 1)  # the model's own `":"`
     assert llm.history[2] == VOCAB.index('":"')
     assert text.startswith('{"oracle":"math')
 
