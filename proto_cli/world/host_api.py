@@ -24,8 +24,6 @@ API versions, recorded in each image's meta (`api`):
 
 from __future__ import annotations
 
-import importlib
-
 from ..errors import ProtoError
 
 API_VERSION = 2
@@ -63,12 +61,21 @@ def primitive(name: object):
         raise ProtoError(f"this proto has no primitive {name!r} (host API {API_VERSION}); "
                          "the image may need a newer proto")
     module, attribute = entry
-    return getattr(importlib.import_module(module), attribute)
+    return getattr(_imported(module), attribute)
 
 
 def foreign_module():
     """The registered foreign-call module (its `declared` parses C declarations), or None."""
-    return importlib.import_module(_foreign[0]) if _foreign else None
+    return _imported(_foreign[0]) if _foreign else None
+
+
+def _imported(module: str):
+    """The module by name, without importlib (whose import every `proto send` that
+    compiles a method would pay: its start-up is measured)."""
+    import sys
+
+    __import__(module)
+    return sys.modules[module]
 
 
 def foreign_names() -> dict[str, object]:
