@@ -44,7 +44,7 @@ class StoredScope(Scope):
 class Block:
     """A closure over its defining scope; answers `value`, `value:` ... via traits block."""
 
-    __slots__ = ("params", "body", "scope", "evaluator", "node")
+    __slots__ = ("params", "body", "scope", "evaluator", "node", "run")
 
     def __init__(self, node, scope: Scope, evaluator) -> None:
         self.node = node
@@ -52,15 +52,20 @@ class Block:
         self.body = node.body
         self.scope = scope
         self.evaluator = evaluator
+        self.run = evaluator.body(node.body)  # compiled once per evaluator, then shared
 
     def __call__(self, *args: object) -> object:
-        if len(args) != len(self.params):
+        params = self.params
+        if len(args) != len(params):
             from ..errors import ProtoError
 
-            raise ProtoError(f"{self.proto_print()[:60]} takes {len(self.params)} argument(s), "
+            raise ProtoError(f"{self.proto_print()[:60]} takes {len(params)} argument(s), "
                              f"{len(args)} given")
-        return self.evaluator.run(
-            self.body, Scope(dict(zip(self.params, args, strict=True)), self.scope))
+        if not args:
+            return self.run(Scope({}, self.scope))
+        if len(args) == 1:
+            return self.run(Scope({params[0]: args[0]}, self.scope))
+        return self.run(Scope(dict(zip(params, args, strict=True)), self.scope))
 
     def proto_print(self) -> str:
         source = self.node.source

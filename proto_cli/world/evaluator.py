@@ -28,15 +28,23 @@ class NonLocalReturn(BaseException):  # noqa: N818 - control flow, like Generato
 
 
 class Evaluator:
+    """Runs parsed statements. Each node is compiled once per evaluator into a Python
+    closure over its children's closures (`code`): the tree is walked when it is
+    compiled, not at every run of a loop's body. What a closure does is what the
+    tree walk did, node for node: the same sends, in the same order."""
+
     def __init__(self, world) -> None:
         self.world = world
+        self._code: dict[Node, object] = {}  # node (by identity) -> its closure
+        self._bodies: dict[int, tuple] = {}  # id(statements) -> (statements, closure)
 
     def run(self, statements: list[Node], scope: Scope | dict | None = None) -> object:
         scope = _scope(scope)
         result = None
+        code = self.code
         try:
             for stmt in statements:
-                result = self.eval(stmt, scope)
+                result = code(stmt)(scope)
         except NonLocalReturn as ret:
             if ret.home is not scope:
                 raise
@@ -46,56 +54,148 @@ class Evaluator:
     def eval(self, node: Node, scope: Scope | dict) -> object:
         if type(scope) is dict:
             scope = Scope(scope)
+        return self.code(node)(scope)
+
+    def body(self, statements: list[Node]):
+        """A block's statements as one closure answering the last one's value. A block's
+        scope is never the home of a `^` (that is its outermost scope), so nothing is
+        caught here: a NonLocalReturn passes through to its home."""
+        key = id(statements)
+        hit = self._bodies.get(key)
+        if hit is not None and hit[0] is statements:
+            return hit[1]
+        codes = [self.code(stmt) for stmt in statements]
+        if not codes:
+            fn = _nothing
+        elif len(codes) == 1:
+            fn = codes[0]
+        else:
+            def fn(scope):
+                result = None
+                for code in codes:
+                    result = code(scope)
+                return result
+        self._bodies[key] = (statements, fn)  # the list kept: its id stays its own
+        return fn
+
+    def code(self, node: Node):
+        """The node's closure, compiled on first use."""
+        fn = self._code.get(node)
+        if fn is None:
+            fn = self._code[node] = self._compile(node)
+        return fn
+
+    def _compile(self, node: Node):
         t = type(node)
         if t is Send:
-            return self.chain(node, scope)
+            return self._send(node)
         if t is Lit:
-            return node.value
+            value = node.value
+            return lambda scope: value
         if t is Name:
-            return self.name(node.name, scope)
+            return self._name(node.name)
         if t is Assign:
-            value = self.eval(node.expr, scope)
-            self.assign(node.name, value, scope)
-            return value
+            return self._assign(node.name, self.code(node.expr))
         if t is BlockNode:
-            return Block(node, scope, self)
+            return lambda scope: Block(node, scope, self)
         if t is Cascade:
-            receiver = self.eval(node.receiver, scope)
-            result = None
-            for selector, args in node.messages:
-                values = tuple(self.eval(a, scope) for a in args)
-                result = self.world.send(receiver, selector, values)
-            return result
+            receiver = self.code(node.receiver)
+            messages = [(selector, [self.code(a) for a in args])
+                        for selector, args in node.messages]
+            send = self.world.send
+
+            def cascade(scope):
+                value = receiver(scope)
+                result = None
+                for selector, args in messages:
+                    result = send(value, selector, tuple([a(scope) for a in args]))
+                return result
+
+            return cascade
         if t is Brace:  # a new list each time, that can change (a literal #() cannot)
-            return [self.eval(item, scope) for item in node.items]
+            items = [self.code(item) for item in node.items]
+            return lambda scope: [item(scope) for item in items]
         if t is Temps:
-            for name in node.names:
-                scope.names[name] = None
-            return None
+            names = list(node.names)
+
+            def temps(scope):
+                for name in names:
+                    scope.names[name] = None
+
+            return temps
         if t is Return:
-            home = scope
-            while home.outer is not None:
-                home = home.outer
-            if type(home) is not Scope:
-                _check_home(home)
-            raise NonLocalReturn(self.eval(node.expr, scope), home)
+            expr = self.code(node.expr)
+
+            def ret(scope):
+                home = scope
+                while home.outer is not None:
+                    home = home.outer
+                if type(home) is not Scope:
+                    _check_home(home)
+                raise NonLocalReturn(expr(scope), home)
+
+            return ret
         raise TypeError(f"unknown node {t.__name__}")
 
-    def chain(self, node: Send, scope: Scope) -> object:
-        """A send and the sends it is sent to (`a b c + d ...`), in a loop: a long chain
-        must not cost one Python frame per send."""
+    def _send(self, node: Send):
+        """A send and the sends it is sent to (`a b c + d ...`): one closure for the whole
+        chain, so a long chain costs no Python frame per send."""
         links = []
         while type(node) is Send:
             links.append(node)
             node = node.receiver
-        value = self.eval(node, scope)
+        first = self.code(node)
+        steps = [(link.selector, [self.code(a) for a in link.args]) for link in reversed(links)]
         send = self.world.send
-        for link in reversed(links):
-            value = send(value, link.selector, tuple(self.eval(a, scope) for a in link.args))
-        return value
+        if len(steps) == 1:
+            ((selector, args),) = steps
+            if not args:
+                return lambda scope: send(first(scope), selector, ())
+            if len(args) == 1:
+                (arg,) = args
+                return lambda scope: send(first(scope), selector, (arg(scope),))
 
-    def name(self, name: str, scope: Scope) -> object:
-        names = scope.holder(name)
+        def chain(scope):
+            value = first(scope)
+            for selector, args in steps:
+                value = send(value, selector, tuple([a(scope) for a in args]))
+            return value
+
+        return chain
+
+    def _name(self, name: str):
+        miss = self.name
+
+        def read(scope):
+            while scope is not None:
+                names = scope.names
+                if name in names:
+                    return names[name]
+                scope = scope.outer
+            return miss(name, None)
+
+        return read
+
+    def _assign(self, name: str, expr):
+        miss = self.assign
+
+        def write(scope):
+            value = expr(scope)
+            holder = scope
+            while holder is not None:
+                names = holder.names
+                if name in names:
+                    names[name] = value
+                    return value
+                holder = holder.outer
+            miss(name, value, None)
+            return value
+
+        return write
+
+    def name(self, name: str, scope: Scope | None) -> object:
+        """A name no enclosing scope has (scope None: already looked there)."""
+        names = scope.holder(name) if scope is not None else None
         if names is not None:
             return names[name]
         if name == "self":
@@ -109,8 +209,8 @@ class Evaluator:
                 raise UnknownName(f"unknown name {name}{hint}") from None
             raise
 
-    def assign(self, name: str, value: object, scope: Scope) -> None:
-        names = scope.holder(name)
+    def assign(self, name: str, value: object, scope: Scope | None) -> None:
+        names = scope.holder(name) if scope is not None else None
         if names is not None:
             names[name] = value
             return
@@ -120,6 +220,10 @@ class Evaluator:
             world.put_slot(lobby, name, value, DATA)
         else:
             world.set_slot(lobby, name, value, assignment=True)
+
+
+def _nothing(scope) -> None:
+    return None
 
 
 def _check_home(home: Scope) -> None:

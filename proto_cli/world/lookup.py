@@ -24,9 +24,14 @@ class Dispatcher:
     """The send machinery of a World (mixed in; kept apart because it is the hot path)."""
 
     _cached: list
+    _by_type: dict
 
     def send(self, receiver: object, selector: str, args: tuple = ()) -> object:
-        start = receiver if type(receiver) is ProtoObject else self.behaviour(receiver)
+        kind = type(receiver)
+        if kind is ProtoObject:
+            start = receiver
+        else:
+            start = self._by_type.get(kind) or self.behaviour(receiver)
         entry = start._cache.get(selector)
         if entry is None:
             entry = self._fill(start, selector)

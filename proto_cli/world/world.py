@@ -40,6 +40,7 @@ class World(Dispatcher):
             roots = roots_from(txn.get_meta(L.K_ROOTS))
         self.roots = roots
         self._behaviours: dict = {}
+        self._by_type: dict = {}  # a value's type -> its traits object (bool aside)
         self._revived: dict = {}  # id(StoredBlock) -> (it, its live Block), blocks.revive
 
     # -- identity
@@ -76,6 +77,8 @@ class World(Dispatcher):
             if key not in self.roots and key == "set":  # an image made before sets
                 key = "object"
             obj = self._behaviours[key] = self.root(key)
+        if type(value) is not bool:  # True and False answer differently; one type
+            self._by_type[type(value)] = obj
         return obj
 
     # -- reading slots
