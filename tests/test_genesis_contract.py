@@ -218,6 +218,8 @@ def test_an_upgrade_with_nothing_to_do_writes_nothing(proto, image_path):
     try:
         r = proto("upgrade", "--json")
         assert r.returncode == 0, r.stderr
+        r = proto("upgrade")
+        assert r.returncode == 0 and "nothing to rewrite" in r.stdout, r.stdout + r.stderr
         assert sha() == before
     finally:
         os.chmod(image_path, 0o644)
