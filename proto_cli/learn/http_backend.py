@@ -144,28 +144,26 @@ class HttpBackend:
     def _served_model(self) -> str:
         """The model the server serves (the first it lists), as provenance names it."""
         if self.ollama:  # /api/tags: each model's name and digest
-            reply = self._request("/tags", None, refused_is_final=True)
-            models = reply.get("models") if isinstance(reply, dict) else None
-            if not isinstance(models, list) or not models or not isinstance(models[0], dict) \
-                    or not isinstance(models[0].get("name"), str):
-                raise ModelServerError(f"model server {self.endpoint}: /tags lists no model "
-                                       f"(set {MODEL_VAR} to name one)")
-            digest = models[0].get("digest")
-            if _sha256(digest):
-                self.sha256 = digest.lower()
-            return _model_name(models[0]["name"]) or "unnamed model"
-        reply = self._request("/models", None, refused_is_final=True)
-        data = reply.get("data") if isinstance(reply, dict) else None
-        if not isinstance(data, list) or not data or not isinstance(data[0], dict) \
-                or not isinstance(data[0].get("id"), str):
-            raise ModelServerError(f"model server {self.endpoint}: /models lists no model "
-                                   f"(set {MODEL_VAR} to name one)")
-        if data[0].get("owned_by") == "me":  # llama-cpp-python's server: its own spelling
-            self._dialect = "json_object"
-        digest = data[0].get("digest") or data[0].get("sha256")
+            first = self._first_listed("/tags", "models", "name")
+            digest = first.get("digest")
+        else:
+            first = self._first_listed("/models", "data", "id")
+            if first.get("owned_by") == "me":  # llama-cpp-python's server: its own spelling
+                self._dialect = "json_object"
+            digest = first.get("digest") or first.get("sha256")
         if _sha256(digest):
             self.sha256 = digest.lower()
-        return _model_name(data[0]["id"]) or "unnamed model"
+        return _model_name(first["name" if self.ollama else "id"]) or "unnamed model"
+
+    def _first_listed(self, path: str, key: str, name_key: str) -> dict:
+        """The first entry of the server's model listing, which must name a model."""
+        reply = self._request(path, None, refused_is_final=True)
+        items = reply.get(key) if isinstance(reply, dict) else None
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict) \
+                or not isinstance(items[0].get(name_key), str):
+            raise ModelServerError(f"model server {self.endpoint}: {path} lists no model "
+                                   f"(set {MODEL_VAR} to name one)")
+        return items[0]
 
     def _request(self, path: str, body: dict | None, refused_is_final: bool = False) -> dict:
         """One exchange with the server, bounded as a whole by the timeout (urllib's own
