@@ -49,16 +49,13 @@ def register_foreign(module: str) -> None:
     _foreign[:] = [module]
 
 
-def primitives() -> dict[str, tuple[str, str]]:
-    return dict(_primitives)
-
-
 def primitive(name: object):
     """The host function registered as `name`; a ProtoError naming it when this proto
     has none (an image made for a newer proto)."""
     entry = _primitives.get(name) if isinstance(name, str) else None
     if entry is None:
-        raise ProtoError(f"this proto has no primitive {name!r} (host API {API_VERSION}); "
+        raise ProtoError(f"this proto has no primitive {_short(repr(name))} (host API "
+                         f"{API_VERSION}); "
                          "the image may need a newer proto")
     module, attribute = entry
     return getattr(_imported(module), attribute)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 
 from ..errors import MessageNotUnderstood, ProtoError, UsageError
+from . import host_api
 
 
 def method_env(world) -> dict:
@@ -43,10 +44,9 @@ def method_env(world) -> dict:
 
     from image_format.values import ABSENT, ProtoSet, find_key, freeze
 
-    from . import exact, host_api
+    from . import exact
 
     return {
-        **host_api.foreign_names(),
         "primitive": host_api.primitive,
         "send": send,
         "ProtoSet": ProtoSet,
@@ -74,19 +74,31 @@ def compile_method(world, holder, selector: str, source: str):
     if is_language_source(source):
         return language_method(world, holder, selector, source)
     label = f"#{holder.oid} {selector}"
-    return function_of(code_of(source, label), _env(world, holder), label)
+    code = code_of(source, label)
+    return function_of(code, _env(world, holder, code), label)
 
 
-def _env(world, holder) -> dict:
+def _env(world, holder, code) -> dict:
+    """The names one method sees; the foreign-call names only when its code uses one, so
+    that a send which runs no binding does not import the runtime (start-up)."""
     if world._env is None:
         world._env = method_env(world)
     env = dict(world._env)
+    if _uses(code, host_api.FOREIGN):
+        env.update(host_api.foreign_names())
 
     def resend(receiver, selector, *args):
         return world.resend(holder, receiver, selector, args)
 
     env["resend"] = resend
     return env
+
+
+def _uses(code, names: tuple) -> bool:
+    """Whether compiled code (or a function or class in it) reads any of `names`."""
+    if any(name in code.co_names for name in names):
+        return True
+    return any(_uses(const, names) for const in code.co_consts if hasattr(const, "co_names"))
 
 
 def code_of(source: str, label: str):
@@ -125,7 +137,7 @@ def confined_method(world, holder, selector: str, source: str, where: str, meta)
     child compiles and runs it. Its library (the provenance's) may be read there."""
     label = f"#{holder.oid} {selector}"
     code = code_of(source, label)  # a syntax error is reported here, as for any method
-    env = _env(world, holder)
+    env = _env(world, holder, code)
     library = meta.get("library")
     reads = (library,) if isinstance(library, str) and os.path.isabs(library) else ()
     declaration = _declaration(source)
@@ -176,7 +188,5 @@ def _declare(cdef: str) -> None:
     child, which reports it as the call's error."""
     import contextlib
 
-    from .host_api import foreign_module
-
     with contextlib.suppress(Exception):  # the call itself will say what is wrong
-        foreign_module().declared(cdef)
+        host_api.foreign_module().declared(cdef)
