@@ -193,25 +193,6 @@ def upgrade(image: str | None):
 def api_check(txn) -> list[str]:
     """An image whose recorded host API or genesis is newer than this proto's, or is no
     version at all; a damaged record is named, and the rest of the check goes on."""
-    from image_format import layout as L
-    from image_format.errors import ImageError
+    from ..world.genesis_upgrade import versions
 
-    from ..world.genesis import GENESIS_VERSION
-    from ..world.genesis_upgrade import shown
-
-    out = []
-    for key, what, ours in ((L.K_API, "its stored code is written to host API",
-                             host_api.API_VERSION),
-                            (L.K_GENESIS, "it began as genesis", GENESIS_VERSION)):
-        try:
-            value = txn.get_meta(key)
-        except (ImageError, ValueError):
-            out.append(f"the image's {key.decode()} record is damaged")
-            continue
-        if value is None:
-            continue
-        if type(value) is not int or value < 1:
-            out.append(f"the image's {key.decode()} record, {shown(value)}, is not a version")
-        elif value > ours:
-            out.append(f"{what} {shown(value)}; this proto has {ours}: use a newer proto")
-    return out
+    return [wrong for _, wrong in versions(txn) if wrong]

@@ -17,7 +17,7 @@ from image_format.errors import ImageError
 from ..errors import UsageError
 from .genesis import GENESIS_VERSION, method_source
 from .genesis_methods import REGISTRY
-from .host_api import API_VERSION, UNRECORDED_API, problems
+from .host_api import API_VERSION, problems
 from .method_source import validate_source
 
 #: Genesis 1's sources that genesis 2 replaced, verbatim, by the selector whose current
@@ -89,22 +89,39 @@ class Upgrade:
                          for oid, sel, why in self.left]}
 
 
-def recorded(txn) -> tuple[int, int]:
-    """(genesis, host API) the image records; both 1 when it records none. A record that
-    is no version (not a positive integer, or damaged) is refused, not guessed at."""
+def versions(txn) -> list[tuple[int | None, str]]:
+    """For the genesis and then the host API record: (the version, 1 when there is no
+    record, None when the record is damaged or no version; what is wrong, or '').
+    Read by `upgrade` (which refuses) and `verify` (which reports and goes on)."""
     out = []
-    for key, absent in ((L.K_GENESIS, 1), (L.K_API, UNRECORDED_API)):
+    for key, what, ours in ((L.K_GENESIS, "it began as genesis", GENESIS_VERSION),
+                            (L.K_API, "its stored code is written to host API", API_VERSION)):
+        name = key.decode()
         try:
             value = txn.get_meta(key)
         except (ImageError, ValueError):
-            raise UsageError(f"the image's {key.decode()} record is damaged") from None
+            out.append((None, f"the image's {name} record is damaged"))
+            continue
         if value is None:
-            value = absent
+            out.append((1, ""))
         elif type(value) is not int or value < 1:
-            raise UsageError(f"the image's {key.decode()} record, {shown(value)}, is not a "
-                             "version this proto knows")
-        out.append(value)
-    return out[0], out[1]
+            out.append((None, f"the image's {name} record, {shown(value)}, is not a version "
+                              "this proto knows"))
+        elif value > ours:
+            out.append((value, f"{what} {shown(value)}; this proto has {ours}: use a newer "
+                               "proto"))
+        else:
+            out.append((value, ""))
+    return out
+
+
+def recorded(txn) -> tuple[int, int]:
+    """(genesis, host API) the image records; both 1 when it records none. A record that
+    is no version (not a positive integer, or damaged) is refused, not guessed at."""
+    (genesis, wrong_genesis), (api, wrong_api) = versions(txn)
+    if genesis is None or api is None:
+        raise UsageError(wrong_genesis if genesis is None else wrong_api)
+    return genesis, api
 
 
 def shown(value: object, limit: int = 60) -> str:

@@ -27,8 +27,6 @@ from __future__ import annotations
 from ..errors import ProtoError
 
 API_VERSION = 2
-#: An image that records no API was made before the contract (version 1).
-UNRECORDED_API = 1
 #: The names a learned binding calls C with; the foreign provider module defines them.
 FOREIGN = ("Foreign", "bind", "cbuf", "data", "integer", "real", "text")
 #: Module prefixes that are proto's internals: stored code that imports one depends on
