@@ -145,8 +145,6 @@ def plan(txn) -> Upgrade:
     report = Upgrade(genesis, api)
     report.records_versions = (txn.get_meta(L.K_GENESIS) == GENESIS_VERSION
                                and txn.get_meta(L.K_API) == API_VERSION)
-    current = {(holder, selector): method_source(fn)
-               for holder, methods in REGISTRY.items() for selector, fn in methods}
     roots = txn.get_meta(L.K_ROOTS)
     learner = getattr(roots.get("learner"), "oid", None) if hasattr(roots, "get") else None
     for key, record in txn.records():
@@ -159,16 +157,22 @@ def plan(txn) -> Upgrade:
         meta = decode_prefix(record, None, end)[0] if end < len(record) else None
         new = source
         if oid == learner and GENESIS_1.get(source) == ("learner", name):
-            new = current[GENESIS_1[source]]
+            new = _genesis_source("learner", name)
             report.genesis_methods += 1
-        elif _learned(meta) and binding_source(source) != source:
+        elif _learned(meta):
             new = binding_source(source)
-            report.bindings += 1
+            if new != source:
+                report.bindings += 1
         for why in problems(new):
             report.left.append((oid, name, why))
         if new != source:
             report.changes.append((key, record[:1] + encode(new, None) + record[end:]))
     return report
+
+
+def _genesis_source(holder: str, selector: str) -> str:
+    """This genesis's source for one method (only those an upgrade puts back are read)."""
+    return next(method_source(fn) for sel, fn in REGISTRY[holder] if sel == selector)
 
 
 def _learned(meta: object) -> bool:
@@ -182,7 +186,7 @@ def upgrade(txn) -> Upgrade:
     report = plan(txn)
     for key, record in report.changes:
         txn.put(key, record)
-    if not report.records_versions:
-        txn.put_meta(L.K_GENESIS, max(report.was["genesis"], GENESIS_VERSION))
-        txn.put_meta(L.K_API, max(report.was["api"], API_VERSION))
+    if not report.records_versions:  # plan refused anything newer than this proto
+        txn.put_meta(L.K_GENESIS, GENESIS_VERSION)
+        txn.put_meta(L.K_API, API_VERSION)
     return report
