@@ -12,13 +12,12 @@ def main(argv: list[str] | None = None) -> int:
         import os
 
         from .commands.argv import hoisted
-        from .commands.fastpath import try_eval, try_send
 
         if "_PROTO_COMPLETE" in os.environ:  # the shell asks for completions
             return _run_app(argv)
         argv = hoisted(argv)
 
-        work = _fast(argv, try_send, try_eval)
+        work = _fast(argv)
         if work is not None:
             print(_answered(work))
             code = 0
@@ -39,9 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _fast(argv: list[str], try_send, try_eval):
+def _fast(argv: list[str]):
     """The work of a plain `send` or `eval` (no Typer), as a function of a progress
     display; None when the command line is anything else."""
+    from .commands.fastpath import try_eval, try_send
+
     parsed = try_send(argv)
     if parsed is not None:
         from .commands.actions import send
