@@ -56,8 +56,6 @@ def _plain(argv: list[str], command: str) -> list | None:
         elif arg == "--":
             i += 1
             break
-        elif arg == "-" and command == "eval":
-            break  # the expression comes from stdin
         else:
             return None
     if i >= n:
