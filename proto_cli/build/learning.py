@@ -40,13 +40,12 @@ class Lock:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
                 "not JSON" if not isinstance(exc, RecursionError) else "nested too deeply"
             raise UsageError(f"{path}: unreadable lock file: {why}") from None
-        learned = data.get("learned") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or type(data.get("version")) is not int \
-                or data["version"] != LOCK_VERSION or not isinstance(learned or {}, dict) \
-                or not all(isinstance(k, str) and isinstance(v, dict)
-                           for k, v in (learned or {}).items()):
+        learned = (data.get("learned") or {}) if isinstance(data, dict) else None
+        if not isinstance(learned, dict) or type(data.get("version")) is not int \
+                or data["version"] != LOCK_VERSION \
+                or not all(isinstance(k, str) and isinstance(v, dict) for k, v in learned.items()):
             raise UsageError(f"{path}: not a proto lock file (version {LOCK_VERSION})")
-        self.entries = dict(learned or {})
+        self.entries = dict(learned)
         self.extra = {k: v for k, v in data.items() if k not in ("version", "about", "learned")}
 
     @staticmethod
@@ -70,8 +69,8 @@ class Lock:
         from ..world.method_source import validate_source
 
         out = []
-        for key, entry in sorted(self.entries.items()):
-            source = entry.get("source") if isinstance(entry, dict) else None
+        for key, entry in sorted(self.entries.items()):  # each a dict (__init__, put)
+            source = entry.get("source")
             if not isinstance(source, str) or not isinstance(entry.get("selector"), str):
                 out.append((key, "the entry has no selector and source"))
                 continue
@@ -87,9 +86,10 @@ class Lock:
         """Rewrite entries written under an earlier host API; how many changed."""
         changed = 0
         for entry in self.entries.values():
-            source = entry.get("source") if isinstance(entry, dict) else None
-            if isinstance(source, str) and binding_source(source) != source:
-                entry["source"] = binding_source(source)
+            source = entry.get("source")
+            new = binding_source(source) if isinstance(source, str) else source
+            if new != source:
+                entry["source"] = new
                 changed += 1
         self.changed = self.changed or bool(changed)
         return changed
