@@ -40,16 +40,12 @@ class Evaluator:
 
     def run(self, statements: list[Node], scope: Scope | dict | None = None) -> object:
         scope = _scope(scope)
-        result = None
-        code = self.code
         try:
-            for stmt in statements:
-                result = code(stmt)(scope)
+            return self.body(statements)(scope)
         except NonLocalReturn as ret:
             if ret.home is not scope:
                 raise
             return ret.value
-        return result
 
     def eval(self, node: Node, scope: Scope | dict) -> object:
         if type(scope) is dict:
@@ -57,9 +53,9 @@ class Evaluator:
         return self.code(node)(scope)
 
     def body(self, statements: list[Node]):
-        """A block's statements as one closure answering the last one's value. A block's
-        scope is never the home of a `^` (that is its outermost scope), so nothing is
-        caught here: a NonLocalReturn passes through to its home."""
+        """Statements as one closure answering the last one's value. Nothing is caught
+        here: `run` catches the `^` whose home is its scope, and a block's scope is never
+        a home (that is its outermost scope), so a block's `^` passes through."""
         key = id(statements)
         hit = self._bodies.get(key)
         if hit is not None and hit[0] is statements:
@@ -172,7 +168,7 @@ class Evaluator:
                 if name in names:
                     return names[name]
                 scope = scope.outer
-            return miss(name, None)
+            return miss(name)
 
         return read
 
@@ -188,16 +184,13 @@ class Evaluator:
                     names[name] = value
                     return value
                 holder = holder.outer
-            miss(name, value, None)
+            miss(name, value)
             return value
 
         return write
 
-    def name(self, name: str, scope: Scope | None) -> object:
-        """A name no enclosing scope has (scope None: already looked there)."""
-        names = scope.holder(name) if scope is not None else None
-        if names is not None:
-            return names[name]
+    def name(self, name: str) -> object:
+        """A name no enclosing scope has: `self` or the lobby's."""
         if name == "self":
             return self.world.lobby
         lobby = self.world.lobby
@@ -209,11 +202,8 @@ class Evaluator:
                 raise UnknownName(f"unknown name {name}{hint}") from None
             raise
 
-    def assign(self, name: str, value: object, scope: Scope | None) -> None:
-        names = scope.holder(name) if scope is not None else None
-        if names is not None:
-            names[name] = value
-            return
+    def assign(self, name: str, value: object) -> None:
+        """An assignment to a name no enclosing scope has: the lobby's slot."""
         world, lobby = self.world, self.world.lobby
         slot = world.slot(lobby, name)
         if slot is None:
