@@ -19,11 +19,12 @@ def now() -> int:
     else the wall clock."""
     if _fixed:
         return _fixed[-1]
-    stamp = os.environ.get("SOURCE_DATE_EPOCH")
-    return int(stamp) if stamp and stamp.isdigit() else int(time.time())
+    epoch = source_date_epoch(None)
+    return int(time.time()) if epoch is None else epoch
 
 
-def source_date_epoch(default: int = 0) -> int:
+def source_date_epoch(default: int | None = 0) -> int | None:
+    """SOURCE_DATE_EPOCH when it is set to a number of seconds, else `default`."""
     stamp = os.environ.get("SOURCE_DATE_EPOCH")
     return int(stamp) if stamp and stamp.isdigit() else default
 
