@@ -88,14 +88,19 @@ def replace_whole(path: str, fill, sync: bool = False) -> None:
         unlink(tmp)
         fill(tmp)
         if sync:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync(tmp)
         os.replace(tmp, path)
     finally:
         unlink(tmp)
+
+
+def fsync(path: str) -> None:
+    """The file's (or a folder's) contents on disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_whole(path: str, data: bytes | str, sync: bool = False) -> None:

@@ -20,7 +20,7 @@ import shutil
 from . import canonical
 from .clock import now
 from .errors import ImageError
-from .files import real, sweep, temporary, unlink, write_whole
+from .files import fsync, real, sweep, temporary, unlink, write_whole
 from .probe import probe
 from .store import Image
 
@@ -59,7 +59,7 @@ def take(image_path: str, name: str, *, replace: bool = False) -> dict:
         unlink(tmp)
         with image.read() as txn:
             image.copy_to(tmp, txn)
-        _fsync(tmp)
+        fsync(tmp)
         entry = {"name": name, "created": now(), "size": os.path.getsize(tmp),
                  "digest": None, "image": os.path.abspath(image_path)}
         _write_json(target[: -len(".image")] + ".json", entry)
@@ -136,7 +136,7 @@ def restore(image_path: str, name: str) -> dict:
                 hold.enter_context(image.exclusive())  # no proto writer, by any name
                 hold.callback(image.env.begin(write=True).abort)  # nor an LMDB one
             shutil.copyfile(source, tmp)
-            _fsync(tmp)
+            fsync(tmp)
             os.replace(tmp, image_path)
             _fsync_dir(os.path.dirname(os.path.abspath(image_path)))
     except OSError as exc:
@@ -158,15 +158,7 @@ def _write_json(path: str, data: dict) -> None:
     write_whole(path, json.dumps(data, indent=1, sort_keys=True), sync=True)
 
 
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_dir(path: str) -> None:
     with contextlib.suppress(OSError):  # some filesystems cannot sync a directory
-        _fsync(path)
+        fsync(path)
 
