@@ -14,12 +14,11 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import table  # noqa: E402
+from common import in_fresh_world, table  # noqa: E402
 
 N = 100_000  # iterations of the counting loops at --scale 1
 
@@ -103,33 +102,25 @@ def main() -> None:
     opts = parser.parse_args()
     n = max(int(N * opts.scale), 10)
 
-    from image_format.store import Image
-    from proto_cli.world import session
     from proto_cli.world.shell import evaluate
-    from proto_cli.world.world import World
+
+    def work(world):
+        evaluate(world, SETUP)
+        out = []
+        for name, source, python, answer in programs(n):
+            got = evaluate(world, source)
+            assert got == answer == python(), (name, got, answer)
+            proto_s = min(timeit.repeat(lambda s=source: evaluate(world, s), number=1,
+                                        repeat=opts.repeat))
+            py_s = min(timeit.repeat(python, number=1, repeat=opts.repeat))
+            out.append((name, proto_s, py_s))
+        return out
 
     rows, ratios = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "bench.image")
-        session.create(path)
-        with Image(path) as image:
-            def work(txn):
-                world = World(txn)
-                evaluate(world, SETUP)
-                out = []
-                for name, source, python, answer in programs(n):
-                    got = evaluate(world, source)
-                    assert got == answer == python(), (name, got, answer)
-                    proto_s = min(timeit.repeat(lambda s=source: evaluate(world, s), number=1,
-                                                repeat=opts.repeat))
-                    py_s = min(timeit.repeat(python, number=1, repeat=opts.repeat))
-                    out.append((name, proto_s, py_s))
-                return out
-
-            for name, proto_s, py_s in image.transact(work):
-                ratios.append(proto_s / py_s)
-                rows.append([name, f"{py_s * 1000:.1f}", f"{proto_s * 1000:.1f}",
-                             f"{proto_s / py_s:.1f}x"])
+    for name, proto_s, py_s in in_fresh_world(work):
+        ratios.append(proto_s / py_s)
+        rows.append([name, f"{py_s * 1000:.1f}", f"{proto_s * 1000:.1f}",
+                     f"{proto_s / py_s:.1f}x"])
     mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     rows.append(["geometric mean", "", "", f"**{mean:.1f}x**"])
     print(f"n = {n}; best of {opts.repeat}; proto in one transaction, no process start\n")

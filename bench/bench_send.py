@@ -16,6 +16,7 @@ import timeit
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import (  # noqa: E402
+    in_fresh_world,
     make_image,
     proto_command,
     ratio_table,
@@ -52,42 +53,34 @@ def cold_send(tmp: str, runs: int) -> str:
 
 
 def warm_send() -> str:
-    from image_format.store import Image
-    from proto_cli.world import session
     from proto_cli.world.shell import define, evaluate
-    from proto_cli.world.world import World
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "warm.image")
-        session.create(path)
-        with Image(path) as image:
-            def work(txn):
-                world = World(txn)
-                evaluate(world, "a := genesis clone. b := genesis clone. "
-                                "b addSlot: 'up*' value: a. "
-                                "c := genesis clone. c addSlot: 'up*' value: b")
-                define(world, "a", "answer", "def answer(self):\n    return 42\n")
-                c = evaluate(world, "c")
-                assert world.send(c, "answer") == 42
-                send = world.send
-                n = 200_000
-                proto_s = min(timeit.repeat(lambda: send(c, "answer"), number=n, repeat=5)) / n
+    def work(world):
+        evaluate(world, "a := genesis clone. b := genesis clone. "
+                        "b addSlot: 'up*' value: a. "
+                        "c := genesis clone. c addSlot: 'up*' value: b")
+        define(world, "a", "answer", "def answer(self):\n    return 42\n")
+        c = evaluate(world, "c")
+        assert world.send(c, "answer") == 42
+        send = world.send
+        n = 200_000
+        proto_s = min(timeit.repeat(lambda: send(c, "answer"), number=n, repeat=5)) / n
 
-                class A:
-                    def answer(self):
-                        return 42
+        class A:
+            def answer(self):
+                return 42
 
-                class B(A):
-                    pass
+        class B(A):
+            pass
 
-                class C(B):
-                    pass
+        class C(B):
+            pass
 
-                obj = C()
-                py_s = min(timeit.repeat(lambda: obj.answer(), number=n, repeat=5)) / n
-                return proto_s, py_s
+        obj = C()
+        py_s = min(timeit.repeat(lambda: obj.answer(), number=n, repeat=5)) / n
+        return proto_s, py_s
 
-            proto_s, py_s = image.transact(work)
+    proto_s, py_s = in_fresh_world(work)
     rows = [
         ["Python method call, found two classes up", f"{py_s * 1e9:.0f}", "1.00x"],
         ["proto send, method found two parents up", f"{proto_s * 1e9:.0f}",

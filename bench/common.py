@@ -75,3 +75,14 @@ def make_image(path: str, objects: int) -> None:
                 world.put_slot(lobby, f"p{i}", obj)
 
         image.transact(fill)
+
+
+def in_fresh_world(work):
+    """`work(world)` in one write transaction of a new image in a temporary folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bench.image")
+        session.create(path)
+        with Image(path) as image:
+            return image.transact(lambda txn: work(World(txn)))
