@@ -92,20 +92,20 @@ def print_lines(lines: list[tuple[str, str]]) -> None:
 def upgrade_lines(done, path: str) -> list[tuple[str, str]]:
     data = done.to_dict()
     if "lock" in data:
-        return [("green", f"{path}: rewrote {data['bindings']} learned binding(s)")] + [
-            ("yellow", f"{x['entry']}: {x['why']}") for x in data["left"]]
-    was, now = data["was"], data["now"]
-    if was == now and not data["genesis_methods"] and not data["bindings"]:
-        lines = [("green", f"{path}: already genesis {now['genesis']}, host API {now['api']}; "
-                           "nothing to rewrite")]
-        return lines + [("yellow", f"@{x['object']} {x['selector']}: left as written: "
-                                   f"{x['why']}") for x in data["left"]]
-    lines = [("green", f"{path}: genesis {was['genesis']} -> {now['genesis']}, host API "
-                       f"{was['api']} -> {now['api']}; rewrote {data['genesis_methods']} "
-                       f"genesis method(s) and {data['bindings']} learned binding(s)")]
-    lines += [("yellow", f"@{x['object']} {x['selector']}: left as written: {x['why']}")
-              for x in data["left"]]
-    return lines
+        head = f"{path}: rewrote {data['bindings']} learned binding(s)"
+        left = [f"{x['entry']}: {x['why']}" for x in data["left"]]
+    else:
+        was, now = data["was"], data["now"]
+        if was == now and not data["genesis_methods"] and not data["bindings"]:
+            head = (f"{path}: already genesis {now['genesis']}, host API {now['api']}; "
+                    "nothing to rewrite")
+        else:
+            head = (f"{path}: genesis {was['genesis']} -> {now['genesis']}, host API "
+                    f"{was['api']} -> {now['api']}; rewrote {data['genesis_methods']} "
+                    f"genesis method(s) and {data['bindings']} learned binding(s)")
+        left = [f"@{x['object']} {x['selector']}: left as written: {x['why']}"
+                for x in data["left"]]
+    return [("green", head)] + [("yellow", line) for line in left]
 
 
 def verify_lines(report, path: str) -> list[tuple[str, str]]:
