@@ -101,7 +101,7 @@ def test_ctrl_c_rolls_the_input_back_and_the_shell_goes_on(image_path):
     proc = subprocess.Popen([sys.executable, "-m", "proto_cli.main", "-i", image_path, "shell"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    proc.stdin.write("p := 1\n1 to: 100000000 do: [:i | i]. p := 999\n")
+    proc.stdin.write("p := 1\np := 2. [true] whileTrue: [p := p + 1]\n")  # never ends
     proc.stdin.flush()
     time.sleep(3)  # well inside the long loop
     proc.send_signal(signal.SIGINT)

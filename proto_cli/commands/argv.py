@@ -4,8 +4,9 @@
 arguments (a word like `-3` or `-` is a receiver or a selector, not an option). Before
 either parser sees the command line, the options of those commands are moved from
 wherever they are (after the message words, or before the command name) to just after
-the command name. A word that starts with `--` is never a message word; `--` alone still
-marks where the words begin, so a negative receiver reads as one (`proto send -- -3 abs`).
+the command name. A word that starts with `--` is an option; `--` alone marks where the
+words begin, so a negative receiver reads as one (`proto send -- -3 abs`), and past it
+only the command's own options are still options (`proto eval -- --0` evaluates `--0`).
 No module is imported here: `send`'s start-up is measured.
 """
 
@@ -67,7 +68,7 @@ def hoisted(argv: list[str]) -> list[str]:
         elif arg in COMMAND_FLAGS[command] or arg == "--help" \
                 or arg.startswith(("--image=", "--model=")):
             own.append(arg)
-        elif arg.startswith("--"):
+        elif arg.startswith("--") and not separated:
             known = ", ".join(sorted(COMMAND_FLAGS[command] | {"--image", "--model"}))
             raise _usage(f"{command}: no option {arg[:40]} (its options: {known})")
         else:

@@ -44,28 +44,37 @@ class StoredScope(Scope):
 class Block:
     """A closure over its defining scope; answers `value`, `value:` ... via traits block."""
 
-    __slots__ = ("params", "body", "scope", "evaluator", "node", "run")
+    __slots__ = ("params", "body", "scope", "node", "run")
 
-    def __init__(self, node, scope: Scope, evaluator) -> None:
+    def __init__(self, node, scope: Scope, run) -> None:
         self.node = node
         self.params = node.params
         self.body = node.body
         self.scope = scope
-        self.evaluator = evaluator
-        self.run = evaluator.body(node.body)  # compiled once per evaluator, then shared
+        self.run = run  # its body, compiled (codegen.py): run(its names, its outer Scope)
 
     def __call__(self, *args: object) -> object:
         params = self.params
-        if len(args) != len(params):
+        count = len(args)
+        if count != len(params):
             from ..errors import ProtoError
 
             raise ProtoError(f"{self.proto_print()[:60]} takes {len(params)} argument(s), "
-                             f"{len(args)} given")
-        if not args:
-            return self.run(Scope({}, self.scope))
-        if len(args) == 1:
-            return self.run(Scope({params[0]: args[0]}, self.scope))
-        return self.run(Scope(dict(zip(params, args, strict=True)), self.scope))
+                             f"{count} given")
+        if count == 1:
+            names = {params[0]: args[0]}
+        elif not count:
+            names = {}
+        elif count == 2:  # inject:into:, keysAndValuesDo:...
+            names = {params[0]: args[0], params[1]: args[1]}
+        else:
+            names = dict(zip(params, args, strict=True))
+        try:
+            return self.run(names, self.scope)  # its Scope is made only if needed
+        except RecursionError as exc:  # a block calling itself sends nothing to say where
+            if not hasattr(exc, "proto_where"):
+                exc.proto_where = f"block {self.proto_print()[:60]}"
+            raise
 
     def proto_print(self) -> str:
         source = self.node.source
@@ -117,7 +126,7 @@ def revive(world, stored: StoredBlock) -> Block:
     node = program[0] if len(program) == 1 else None
     if type(node) is not BlockNode:
         raise ProtoError(f"a stored block's source is not one block: {stored.source[:60]!r}")
-    block = Block(node, StoredScope(dict(stored.captured)), Evaluator(world))
+    block = Block(node, StoredScope(dict(stored.captured)), Evaluator(world).block_run(node))
     cache[id(stored)] = (stored, block)
     return block
 

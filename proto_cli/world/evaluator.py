@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..errors import MessageNotUnderstood, ProtoError
 from .blocks import Block, Scope
 from .objects import DATA
-from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Return, Send, Temps
+from .syntax import BlockNode, Node
 
 
 class UnknownName(ProtoError):
@@ -28,179 +28,74 @@ class NonLocalReturn(BaseException):  # noqa: N818 - control flow, like Generato
 
 
 class Evaluator:
-    """Runs parsed statements. Each node is compiled once per evaluator into a Python
-    closure over its children's closures (`code`): the tree is walked when it is
-    compiled, not at every run of a loop's body. What a closure does is what the
-    tree walk did, node for node: the same sends, in the same order."""
+    """Runs parsed statements, compiled to Python (codegen.py) once per evaluator: a
+    body is compiled for the names its scope holds and whether that scope has an outer
+    one, and kept with the statements it came from."""
 
     def __init__(self, world) -> None:
         self.world = world
-        self._code: dict[Node, object] = {}  # node (by identity) -> its closure
-        self._bodies: dict[int, tuple] = {}  # id(statements) -> (statements, closure)
+        self._bodies: dict[tuple, tuple] = {}  # (id(statements), names, outer) -> (it, fn)
 
     def run(self, statements: list[Node], scope: Scope | dict | None = None) -> object:
         scope = _scope(scope)
         try:
-            return self.body(statements)(scope)
+            return self.body(statements, scope)(scope)
         except NonLocalReturn as ret:
             if ret.home is not scope:
                 raise
             return ret.value
 
     def eval(self, node: Node, scope: Scope | dict) -> object:
-        if type(scope) is dict:
-            scope = Scope(scope)
-        return self.code(node)(scope)
+        scope = _scope(scope)
+        return self.body([node], scope, keep=False)(scope)
 
-    def body(self, statements: list[Node]):
-        """Statements as one closure answering the last one's value. Nothing is caught
-        here: `run` catches the `^` whose home is its scope, and a block's scope is never
-        a home (that is its outermost scope), so a block's `^` passes through."""
-        key = id(statements)
+    def body(self, statements: list[Node], scope: Scope, keep: bool = True):
+        """The function running `statements` in a scope like this one. Nothing is caught
+        here: `run` catches the `^` whose home is its scope."""
+        key = (id(statements), frozenset(scope.names), scope.outer is not None)
         hit = self._bodies.get(key)
         if hit is not None and hit[0] is statements:
             return hit[1]
-        codes = [self.code(stmt) for stmt in statements]
-        if not codes:
-            fn = _nothing
-        elif len(codes) == 1:
-            fn = codes[0]
-        else:
-            def fn(scope):
-                result = None
-                for code in codes:
-                    result = code(scope)
-                return result
-        self._bodies[key] = (statements, fn)  # the list kept: its id stays its own
+        fn = self.compile(statements, key[1], key[2])
+        if keep:  # the list kept: its id stays its own
+            self._bodies[key] = (statements, fn)
         return fn
 
-    def code(self, node: Node):
-        """The node's closure, compiled on first use."""
-        fn = self._code.get(node)
-        if fn is None:
-            fn = self._code[node] = self._compile(node)
-        return fn
+    def block_run(self, node: BlockNode):
+        """The function a block revived from a slot runs: its outer scope holds the
+        values it captured, known only when it runs."""
+        return self.compile(node.body, frozenset(node.params), True, block=True)
 
-    def _compile(self, node: Node):
-        t = type(node)
-        if t is Send:
-            return self._send(node)
-        if t is Lit:
-            value = node.value
-            return lambda scope: value
-        if t is Name:
-            return self._name(node.name)
-        if t is Assign:
-            return self._assign(node.name, self.code(node.expr))
-        if t is BlockNode:
-            return lambda scope: Block(node, scope, self)
-        if t is Cascade:
-            receiver = self.code(node.receiver)
-            messages = [(selector, [self.code(a) for a in args])
-                        for selector, args in node.messages]
-            send = self.world.send
+    def compile(self, statements: list[Node], names: frozenset, outer: bool,
+                block: bool = False):
+        from .codegen import compile_body
 
-            def cascade(scope):
-                value = receiver(scope)
-                result = None
-                for selector, args in messages:
-                    result = send(value, selector, tuple([a(scope) for a in args]))
-                return result
-
-            return cascade
-        if t is Brace:  # a new list each time, that can change (a literal #() cannot)
-            items = [self.code(item) for item in node.items]
-            return lambda scope: [item(scope) for item in items]
-        if t is Temps:
-            names = list(node.names)
-
-            def temps(scope):
-                for name in names:
-                    scope.names[name] = None
-
-            return temps
-        if t is Return:
-            expr = self.code(node.expr)
-
-            def ret(scope):
-                home = scope
-                while home.outer is not None:
-                    home = home.outer
-                if type(home) is not Scope:
-                    _check_home(home)
-                raise NonLocalReturn(expr(scope), home)
-
-            return ret
-        raise TypeError(f"unknown node {t.__name__}")
-
-    def _send(self, node: Send):
-        """A send and the sends it is sent to (`a b c + d ...`): one closure for the whole
-        chain, so a long chain costs no Python frame per send."""
-        links = []
-        while type(node) is Send:
-            links.append(node)
-            node = node.receiver
-        first = self.code(node)
-        steps = [(link.selector, [self.code(a) for a in link.args]) for link in reversed(links)]
-        send = self.world.send
-        if len(steps) == 1:
-            ((selector, args),) = steps
-            if not args:
-                return lambda scope: send(first(scope), selector, ())
-            if len(args) == 1:
-                (arg,) = args
-                return lambda scope: send(first(scope), selector, (arg(scope),))
-
-        def chain(scope):
-            value = first(scope)
-            for selector, args in steps:
-                value = send(value, selector, tuple([a(scope) for a in args]))
-            return value
-
-        return chain
-
-    def _name(self, name: str):
-        miss = self.name
-
-        def read(scope):
-            while scope is not None:
-                names = scope.names
-                if name in names:
-                    return names[name]
-                scope = scope.outer
-            return miss(name)
-
-        return read
-
-    def _assign(self, name: str, expr):
-        miss = self.assign
-
-        def write(scope):
-            value = expr(scope)
-            holder = scope
-            while holder is not None:
-                names = holder.names
-                if name in names:
-                    names[name] = value
-                    return value
-                holder = holder.outer
-            miss(name, value)
-            return value
-
-        return write
+        env = compiled_env(self.world)
+        try:
+            return compile_body(statements, names, outer, env, block=block)
+        except (SyntaxError, RecursionError, MemoryError, OverflowError):
+            pass  # Python's own limits (nested blocks, indentation): no inline paths
+        try:
+            return compile_body(statements, names, outer, env, inline=False, block=block)
+        except (SyntaxError, RecursionError, MemoryError, OverflowError):
+            raise ProtoError("the program is too large or too deeply nested to run") from None
 
     def name(self, name: str) -> object:
         """A name no enclosing scope has: `self` or the lobby's."""
         if name == "self":
             return self.world.lobby
-        lobby = self.world.lobby
         try:
-            return self.world.send(lobby, name)
+            return self.world.send(self.world.lobby, name)
         except MessageNotUnderstood as exc:
-            if exc.message.receiver is lobby and exc.message.selector == name:
-                hint = f" (did you mean: {', '.join(exc.near)}?)" if exc.near else ""
-                raise UnknownName(f"unknown name {name}{hint}") from None
-            raise
+            self.unknown(exc, name)
+
+    def unknown(self, exc: MessageNotUnderstood, name: str):
+        """The lobby did not understand `name`: an unknown name, unless the miss was
+        another's (a method the lobby's slot reader ran)."""
+        if exc.message.receiver is self.world.lobby and exc.message.selector == name:
+            hint = f" (did you mean: {', '.join(exc.near)}?)" if exc.near else ""
+            raise UnknownName(f"unknown name {name}{hint}") from None
+        raise exc
 
     def assign(self, name: str, value: object) -> None:
         """An assignment to a name no enclosing scope has: the lobby's slot."""
@@ -210,10 +105,6 @@ class Evaluator:
             world.put_slot(lobby, name, value, DATA)
         else:
             world.set_slot(lobby, name, value, assignment=True)
-
-
-def _nothing(scope) -> None:
-    return None
 
 
 def _check_home(home: Scope) -> None:
@@ -232,3 +123,80 @@ def _scope(scope: Scope | dict | None) -> Scope:
     if scope is None:
         return Scope({})
     return Scope(scope) if type(scope) is dict else scope
+
+
+def compiled_env(world) -> dict:
+    """The globals of one world's compiled code: the send, the scopes, the inline
+    paths' flags (intrinsics.py) and what a loop runs when its fast path must stop."""
+    env = world._compiled_env
+    if env is not None:
+        return env
+    from .intrinsics import Guards
+
+    helper = Evaluator(world)
+    send = world.send
+
+    def read(scope, name):
+        while scope is not None:
+            names = scope.names
+            if name in names:
+                return names[name]
+            scope = scope.outer
+        return helper.name(name)
+
+    def write(scope, name, value):
+        while scope is not None:
+            names = scope.names
+            if name in names:
+                names[name] = value
+                return
+            scope = scope.outer
+        helper.assign(name, value)
+
+    def home(scope):
+        while scope.outer is not None:
+            scope = scope.outer
+        if type(scope) is not Scope:
+            _check_home(scope)
+        return scope
+
+    def not_boolean(selector, value):
+        raise ProtoError(f"{selector} condition answered {world.describe(value)[:60]}, "
+                         "not a boolean")
+
+    # The rest of a loop whose blocks' `value` changed while it ran, as genesis's runs it.
+    def to_do_rest(i, stop, block):
+        while i <= stop:
+            send(block, "value:", (i,))
+            i += 1
+
+    def float_steps(i, stop):  # to:do: up to a float: i counts in integers
+        while i <= stop:
+            yield i
+            i += 1
+
+    def times_rest(count, block):
+        for _ in range(count):
+            send(block, "value", ())
+
+    def while_rest(cond, body, want, body_first):
+        if body_first:
+            send(body, "value", ())
+        while True:
+            condition = send(cond, "value", ())
+            if condition is not True and condition is not False:
+                not_boolean("whileTrue:" if want else "whileFalse:", condition)
+            if condition is not want:
+                return None
+            send(body, "value", ())
+
+    env = world._compiled_env = {
+        "SEND": send, "BLOCK": Block, "SCOPE": Scope, "NLR": NonLocalReturn, "HOME": home,
+        "READ": read, "WRITE": write, "ASSIGN": helper.assign, "LOBBY": world.lobby,
+        "UNKNOWN": helper.unknown, "NOT_UNDERSTOOD": MessageNotUnderstood,
+        "NOT_BOOLEAN": not_boolean, "TO_DO_REST": to_do_rest, "FLOAT_STEPS": float_steps,
+        "TIMES_REST": times_rest, "WHILE_REST": while_rest,
+    }
+    guards = world._guards = Guards(world, env)
+    env["CHECK"] = guards.check
+    return env

@@ -24,8 +24,9 @@ class MethodScope(Scope):
 
     __slots__ = ("live",)
 
-    def __init__(self, names: dict) -> None:
-        super().__init__(names)
+    def __init__(self, names: dict) -> None:  # (no super() call: one per method send)
+        self.names = names
+        self.outer = None
         self.live = True
 
 
@@ -72,16 +73,23 @@ def source_of_block(block, selector: str) -> str:
 
 def language_method(world, holder, selector: str, source: str):
     """The function a method slot of language source holds."""
-    from .evaluator import Evaluator
+    from .evaluator import Evaluator, NonLocalReturn
 
     node = block_of(source, selector)
     params, body = node.params, node.body
-    evaluator = Evaluator(world)
+    run = Evaluator(world).compile(body, frozenset(("self", *params)), False)
 
     def method(receiver, *args):
-        scope = MethodScope({"self": receiver, **dict(zip(params, args, strict=True))})
+        if args or params:
+            scope = MethodScope({"self": receiver, **dict(zip(params, args, strict=True))})
+        else:  # a unary method
+            scope = MethodScope({"self": receiver})
         try:
-            return evaluator.run(body, scope)
+            return run(scope)
+        except NonLocalReturn as ret:
+            if ret.home is not scope:
+                raise
+            return ret.value
         finally:
             scope.live = False
 

@@ -25,6 +25,7 @@ class Dispatcher:
 
     _cached: list
     _by_type: dict
+    _guards: object
 
     def send(self, receiver: object, selector: str, args: tuple = ()) -> object:
         kind = type(receiver)
@@ -56,6 +57,8 @@ class Dispatcher:
         for obj in self._cached:
             obj._cache.clear()
         self._cached.clear()
+        if self._guards is not None:  # compiled code's inline paths check again
+            self._guards.stale()
 
     @staticmethod
     def _arity_error(selector: str, arity: int, args: tuple) -> UsageError:

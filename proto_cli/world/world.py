@@ -42,6 +42,8 @@ class World(Dispatcher):
         self._behaviours: dict = {}
         self._by_type: dict = {}  # a value's type -> its traits object (bool aside)
         self._revived: dict = {}  # id(StoredBlock) -> (it, its live Block), blocks.revive
+        self._compiled_env: dict | None = None  # globals of compiled code (evaluator.py)
+        self._guards = None  # its inline paths' flags (intrinsics.Guards)
 
     # -- identity
     def object(self, oid: int) -> ProtoObject:
