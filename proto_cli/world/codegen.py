@@ -25,11 +25,9 @@ What it keeps exactly (the language issue's semantics):
 
 from __future__ import annotations
 
-from .intrinsics import BLOCK_VALUE
+from .intrinsics import ARITH, BLOCK_VALUE, CONDITIONALS
 from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Return, Send, Temps
 
-ARITH = {"+": "+", "-": "-", "*": "*", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
-CONDITIONALS = ("ifTrue:", "ifFalse:", "ifTrue:ifFalse:", "ifFalse:ifTrue:", "and:", "or:")
 #: Python allows 20 nested loops/trys and 100 indentation levels; a body nested deeper
 #: than this many inlined constructs makes real blocks instead.
 MAX_INLINE_DEPTH = 12
@@ -258,8 +256,9 @@ class Function:
         if selector in ARITH and self.unit.inline:
             (arg,) = values
             out = self.tmp()
-            self.emit(f"{out} = {receiver} {ARITH[selector]} {arg} if type({receiver}) is int "
-                      f"and type({arg}) is int and (NUM or CHECK('NUM')) else "
+            op, flag = ARITH[selector]
+            self.emit(f"{out} = {receiver} {op} {arg} if type({receiver}) is int "
+                      f"and type({arg}) is int and ({flag} or CHECK({flag!r})) else "
                       f"SEND({receiver}, {selector!r}, ({arg},))")
             return out
         if selector in BLOCK_VALUE and self.unit.inline:
@@ -485,7 +484,6 @@ def compile_body(body: list[Node], names: frozenset, unknown: bool, env: dict,
     one, known only at run time."""
     unit = Unit(inline)
     entry = Function(unit, [names | _temps(body)], unknown, block).finish(body)
-    code = compile(unit.source(entry), "<proto program>", "exec")
     space: dict = {}
-    exec(code, env, space)
+    exec(unit.source(entry), env, space)  # not compile(): its first call costs ~1 ms
     return space["_factory"](*unit.consts)

@@ -18,11 +18,15 @@ from .objects import METHOD
 
 #: The selectors that run a block, and the arguments each takes.
 BLOCK_VALUE = {"value": 0, "value:": 1, "value:value:": 2, "value:value:value:": 3}
+#: Integer arithmetic run inline: selector -> (Python operator, the flag guarding it).
+ARITH = {"+": ("+", "ADD"), "-": ("-", "SUB"), "*": ("*", "MUL"), "<": ("<", "LT"),
+         ">": (">", "GT"), "<=": ("<=", "LE"), ">=": (">=", "GE")}
+CONDITIONALS = ("ifTrue:", "ifFalse:", "ifTrue:ifFalse:", "ifFalse:ifTrue:", "and:", "or:")
 
 #: SHA-256 of each genesis method source an inline path stands for
 #: (tests/test_interpreter_inline.py recomputes this table from genesis).
 GENESIS_SHA256 = {
-    # NUM: integer arithmetic and comparison
+    # ARITH: integer arithmetic and comparison, a flag each
     ("number", "+"): "04f662dc0c97975508f2dc4cb0b998bc36b1a4eab84847f400c01ce24b1d737b",
     ("number", "-"): "ab671b4b7a62201dd5897500fd64722a9fdba20afe41c10881667be0f70edffe",
     ("number", "*"): "60bdb39d687937b9a154b0df8b30b3a487e77036ade7ae892bdd03627f24fda5",
@@ -60,18 +64,27 @@ GENESIS_SHA256 = {
     # WHL: loops on blocks
     ("block", "whileTrue:"): "025d1a4c7584f1bc31495bf31d6dae8a78b2fd39742c7964b1d42258d1f53824",
     ("block", "whileFalse:"): "6a9ae38ed1bf1f855ec383eca663c462ccf4288ad787be91ef8683bdf7f4e21d",
+    # PRINT_...: a plain value's printString, found on traits object
+    ("object", "printString"):
+        "7d6e9021452c79c70173c38b0cd749b068c7114f2991f0ad37abda8395ed6868",
 }
 
-#: flag -> (the genesis methods it stands for, the flags it also needs). An inlined
-#: loop or conditional runs its blocks without `value`, so it needs VAL too.
-GROUPS: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
-    "NUM": (tuple(k for k in GENESIS_SHA256 if k[0] == "number"
-                  and k[1] in ("+", "-", "*", "<", ">", "<=", ">=")), ()),
-    "VAL": (tuple(k for k in GENESIS_SHA256 if k[0] == "block" and k[1].startswith("value")),
-            ()),
-    "IFS": (tuple(k for k in GENESIS_SHA256 if k[0] in ("true", "false")), ("VAL",)),
-    "LOOP": ((("number", "to:do:"), ("number", "timesRepeat:")), ("VAL",)),
-    "WHL": ((("block", "whileTrue:"), ("block", "whileFalse:")), ("VAL",)),
+
+def _own(traits: str, *selectors: str) -> tuple:
+    return tuple((traits, traits, selector) for selector in selectors)
+
+
+#: flag -> (the sends it stands for, as (traits a lookup starts at, traits that must hold
+#: genesis's method, selector), and the flags it also needs). An inlined loop or
+#: conditional runs its blocks without `value`, so it needs VAL too.
+GROUPS: dict[str, tuple[tuple[tuple[str, str, str], ...], tuple[str, ...]]] = {
+    **{flag: (_own("number", selector), ()) for selector, (_op, flag) in ARITH.items()},
+    "VAL": (_own("block", *BLOCK_VALUE), ()),
+    "IFS": (_own("true", *CONDITIONALS) + _own("false", *CONDITIONALS), ("VAL",)),
+    "LOOP": (_own("number", "to:do:", "timesRepeat:"), ("VAL",)),
+    "WHL": (_own("block", "whileTrue:", "whileFalse:"), ("VAL",)),
+    **{f"PRINT_{traits}": (((traits, "object", "printString"),), ())
+       for traits in ("number", "string", "nil", "true", "false")},
 }
 
 
@@ -101,21 +114,24 @@ class Guards:
         value = self.env[name]
         if value is None:
             methods, needs = GROUPS[name]
-            value = all(self._genesis(*key) for key in methods) and \
+            value = all(self._genesis(*send) for send in methods) and \
                 all(self.check(need) for need in needs)
             self.env[name] = value
         return value
 
-    def _genesis(self, traits: str, selector: str) -> bool:
-        """Whether a send of `selector` to a value of these traits finds genesis's method:
-        the traits object's own slot, unflagged, with genesis's source. A slot that does
-        not read (a damaged image) means no: the real send then says what is wrong."""
+    def _genesis(self, start: str, holder: str, selector: str) -> bool:
+        """Whether a send of `selector` to a value of the `start` traits finds genesis's
+        method: on the `holder` traits, unflagged, with genesis's source. A slot that
+        does not read (a damaged image) means no: the real send then says what is wrong."""
         world = self.world
         try:
-            start = world.root(traits)
-            slot = world.slot(start, selector)
+            found = world.find(world.root(start), selector, set())
+            expected = world.root(holder)
         except Exception:
             return False
-        return (slot is not None and slot.kind == METHOD and slot.meta is None
-                and type(slot.value) is str
-                and _sha256(slot.value) == GENESIS_SHA256[(traits, selector)])
+        if found is None:
+            return False
+        obj, slot, assigning = found
+        return (obj is expected and not assigning and slot.kind == METHOD
+                and slot.meta is None and type(slot.value) is str
+                and _sha256(slot.value) == GENESIS_SHA256[(holder, selector)])

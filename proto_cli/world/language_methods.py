@@ -30,10 +30,6 @@ class MethodScope(Scope):
         self.live = True
 
 
-def is_language_source(source: str) -> bool:
-    return source.lstrip().startswith("[")
-
-
 def block_of(source: str, selector: str | None):
     """The parsed block a method's source is, checked against its selector (None: a
     stored block, of any arity)."""

@@ -9,6 +9,11 @@ from ..errors import UsageError
 from .message import selector_arity
 
 
+def is_language_source(source: str) -> bool:
+    """A method in proto's own language (a block), not Python."""
+    return source.lstrip().startswith("[")
+
+
 def validate_source(source: str, selector: str) -> str:
     """Check method source without running it; returns the function's name."""
     import ast
@@ -17,7 +22,7 @@ def validate_source(source: str, selector: str) -> str:
         raise UsageError("a method needs a selector")
     if "\x00" in source:
         raise UsageError("method source contains a NUL byte")
-    from .language_methods import block_of, is_language_source
+    from .language_methods import block_of
 
     if is_language_source(source):  # proto's own language: parsed, never run
         block_of(source, selector)

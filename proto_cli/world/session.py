@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from image_format.errors import ReadOnlyImage
@@ -32,6 +33,9 @@ def _run(path: str, work, write: bool, options: dict | None):
     image = Image(path, readonly=not write)
 
     def in_world(txn):
+        if not gc.isenabled():  # main's fast path started without the collector
+            gc.freeze()  # what start-up made lives on; collections look past it
+            gc.enable()
         world = World(txn)
         if options:
             world.options.update(options)

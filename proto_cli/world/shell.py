@@ -12,12 +12,20 @@ from image_format.layout import KINDS
 from ..errors import UsageError
 from .evaluator import Evaluator
 from .objects import METHOD, PARENT, ProtoObject
-from .syntax import parse, parse_words
+from .syntax import Lit, Name, parse, parse_words
 
 
 def send_words(world, receiver: str, words: list[str]) -> object:
-    """`proto send RECEIVER WORDS...`: one message, each word whole."""
-    return Evaluator(world).eval(parse_words(receiver, words), {})
+    """`proto send RECEIVER WORDS...`: one message, each word whole. Its operands are
+    literals or lobby names, so it is sent as it stands, with nothing compiled (start-up:
+    the compiler is for programs)."""
+    node = parse_words(receiver, words)
+    evaluator = Evaluator(world)
+    operands = [node.receiver, *node.args]
+    if any(type(operand) not in (Lit, Name) for operand in operands):
+        return evaluator.eval(node, {})
+    values = [o.value if type(o) is Lit else evaluator.name(o.name) for o in operands]
+    return world.send(values[0], node.selector, tuple(values[1:]))
 
 
 def evaluate(world, source: str) -> object:

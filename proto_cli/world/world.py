@@ -23,6 +23,9 @@ from .records import check_slot, corrupt_slot, parent_names_from, roots_from
 _MISSING = object()
 LOBBY_ROOTS = ("lobby", "traits", "genesis", "learner", "cLibrary")
 _SCALARS = (int, float, str, bytes, bool, type(None))
+#: Values whose printString genesis answers by describing them (intrinsics.py's flags).
+_PLAIN_PRINT = {int: "PRINT_number", float: "PRINT_number", str: "PRINT_string",
+                type(None): "PRINT_nil"}
 
 
 class World(Dispatcher):
@@ -266,7 +269,18 @@ class World(Dispatcher):
         return describe(value, self.name_of)
 
     def print_string(self, value: object) -> str:
-        """The receiver's own printString (a send: image code may override it)."""
+        """The receiver's own printString (a send: image code may override it). For a
+        number, string, nil or boolean whose printString is still genesis's, that is its
+        description: no method is compiled to say so (start-up)."""
+        kind = type(value)
+        flag = _PLAIN_PRINT.get(kind) if kind is not bool else \
+            ("PRINT_true" if value else "PRINT_false")
+        if flag is not None and not (kind is int and value.bit_length() > 350_000):
+            from .evaluator import compiled_env
+
+            compiled_env(self)
+            if self._guards.check(flag):
+                return describe(value, self.name_of)
         text = self.send(value, "printString")
         return text if type(text) is str else describe(text, self.name_of)
 
