@@ -133,29 +133,6 @@ def revive(world, stored: StoredBlock) -> Block:
 
 def _names_in(nodes) -> set[str]:
     """Every variable name read or assigned anywhere in these statements."""
-    from .syntax import Assign, BlockNode, Brace, Cascade, Name, Return, Send
+    from .syntax import Assign, Name, walk
 
-    found: set[str] = set()
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        t = type(node)
-        if t is Name:
-            found.add(node.name)
-        elif t is Assign:
-            found.add(node.name)
-            stack.append(node.expr)
-        elif t is Send:
-            stack.append(node.receiver)
-            stack.extend(node.args)
-        elif t is Cascade:
-            stack.append(node.receiver)
-            for _selector, args in node.messages:
-                stack.extend(args)
-        elif t is BlockNode:
-            stack.extend(node.body)
-        elif t is Brace:
-            stack.extend(node.items)
-        elif t is Return:
-            stack.append(node.expr)
-    return found
+    return {node.name for node in walk(nodes) if type(node) is Name or type(node) is Assign}

@@ -26,7 +26,19 @@ What it keeps exactly (the language issue's semantics):
 from __future__ import annotations
 
 from .intrinsics import ARITH, BLOCK_VALUE, CONDITIONALS
-from .syntax import Assign, BlockNode, Brace, Cascade, Lit, Name, Node, Return, Send, Temps
+from .syntax import (
+    Assign,
+    BlockNode,
+    Brace,
+    Cascade,
+    Lit,
+    Name,
+    Node,
+    Return,
+    Send,
+    Temps,
+    walk,
+)
 
 #: Python allows 20 nested loops/trys and 100 indentation levels; a body nested deeper
 #: than this many inlined constructs makes real blocks instead.
@@ -456,25 +468,8 @@ def _captured(body: list[Node], names: set[str]) -> bool:
     has a real form on its fallback path) uses one of `names`."""
     from .blocks import _names_in
 
-    stack = list(body)
-    while stack:
-        node = stack.pop()
-        t = type(node)
-        if t is BlockNode:
-            if _names_in(node.body) & names:
-                return True
-        elif t is Send:
-            stack.append(node.receiver)
-            stack.extend(node.args)
-        elif t is Assign or t is Return:
-            stack.append(node.expr)
-        elif t is Cascade:
-            stack.append(node.receiver)
-            for _selector, args in node.messages:
-                stack.extend(args)
-        elif t is Brace:
-            stack.extend(node.items)
-    return False
+    return any(type(node) is BlockNode and _names_in(node.body) & names
+               for node in walk(body))
 
 
 def compile_body(body: list[Node], names: frozenset, unknown: bool, env: dict,

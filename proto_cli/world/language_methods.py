@@ -70,10 +70,24 @@ def source_of_block(block, selector: str) -> str:
 def language_method(world, holder, selector: str, source: str):
     """The function a method slot of language source holds."""
     from .evaluator import Evaluator, NonLocalReturn
+    from .syntax import Return, walk
 
     node = block_of(source, selector)
     params, body = node.params, node.body
-    run = Evaluator(world).compile(body, frozenset(("self", *params)), False)
+    names = frozenset(("self", *params))
+    if not any(type(n) is Return for n in walk(body)):
+        # Nothing in it can `^`, so nothing needs its activation's identity or liveness:
+        # it runs as a block body does, on its names alone (a Scope only if a block is made).
+        run = Evaluator(world).compile(body, names, False, block=True)
+
+        def method(receiver, *args):
+            if args or params:
+                return run({"self": receiver, **dict(zip(params, args, strict=True))}, None)
+            return run({"self": receiver}, None)
+
+        method.__name__ = selector
+        return method
+    run = Evaluator(world).compile(body, names, False)
 
     def method(receiver, *args):
         if args or params:

@@ -105,6 +105,32 @@ class Brace(Node):
         self.items, self.col = items, col
 
 
+def children(node: Node) -> list[Node]:
+    """The nodes directly inside one node (a block's statements too)."""
+    t = type(node)
+    if t is Send:
+        return [node.receiver, *node.args]
+    if t is Assign or t is Return:
+        return [node.expr]
+    if t is Cascade:
+        return [node.receiver, *(arg for _selector, args in node.messages for arg in args)]
+    if t is BlockNode:
+        return list(node.body)
+    if t is Brace:
+        return list(node.items)
+    return []
+
+
+def walk(nodes):
+    """Every node in these statements, blocks' bodies included (no recursion: a program
+    may nest as deep as the parser allows)."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
 # -- lexer
 def tokenize(src: str) -> list[tuple[int, object, int]]:
     """(kind, value, 0-based offset) tokens ending with EOF."""
