@@ -8,6 +8,7 @@ redefined before the program runs, or while a loop is running.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import pytest
@@ -155,3 +156,17 @@ def test_corrupt_genesis_slots_make_the_inline_path_give_way(world):
     assert world.eval("| s | s := 0. 1 to: 3 do: [:i | s := s + i]. s") == 6
     assert world.eval("3 + 4") == 7
     assert world(lambda w: w.slot(w.root("number"), "+").kind) == METHOD
+
+
+@pytest.mark.parametrize("program", [
+    "3 ifTrue: [1]", "[3] whileTrue: [1]", "'a' ifFalse: [1] ifTrue: [2]", "#(1) and: [2]",
+    "[nil] whileFalse: [1]", "2.5 + 1", "'x' < 3", "#sym value"])
+def test_generated_python_draws_no_warning(world, program):
+    """A literal beside `is` makes Python print a SyntaxWarning on the user's terminal."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with contextlib.suppress(ProtoError):  # most are errors: what matters is the output
+            world.eval(program)
+    assert [str(w.message) for w in caught] == []

@@ -50,10 +50,11 @@ MAX_LINES = 4000
 
 class Unit:
     """One compile: a body and every block in it, as the source of one factory function
-    whose arguments are the constants (literal values and block nodes)."""
+    whose argument is the constants the source cannot spell (block nodes, #(...))."""
 
-    def __init__(self, inline: bool = True) -> None:
+    def __init__(self, inline: bool = True, hot: bool = True) -> None:
         self.inline = inline
+        self.hot = hot  # its entry runs often (a method), not once (a program)
         self.consts: list[object] = []
         self.functions: list[list[str]] = []
         self.blocks: dict[tuple, str] = {}  # real_block's functions
@@ -61,18 +62,24 @@ class Unit:
         self.lines = 0
 
     def const(self, value: object) -> str:
-        if value is None or value is True or value is False:
-            return repr(value)
+        """A literal in the source when Python writes it back exactly (a constant of the
+        code object: the fastest read); anything else, an item of the factory's tuple."""
+        kind = type(value)
+        if value is None or kind is bool or kind is int or kind is str or kind is bytes or \
+                (kind is float and value - value == 0):  # not inf or nan
+            try:
+                return repr(value)
+            except ValueError:  # an int past Python's digit limit for text
+                pass
         self.consts.append(value)
-        return f"c{len(self.consts) - 1}"
+        return f"C[{len(self.consts) - 1}]"
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
         return f"{prefix}{self.count}"
 
     def source(self, entry: str) -> str:
-        params = ", ".join(f"c{i}" for i in range(len(self.consts)))
-        lines = [f"def _factory({params}):"]
+        lines = ["def _factory(C):"]
         for fn in self.functions:
             lines.extend("    " + line for line in fn)
         lines.append(f"    return {entry}")
@@ -115,6 +122,13 @@ class Function:
         self.depth = 0  # inlined constructs open around the current line
         self.used_chain: set[int] = set()
         self.used_unknown = False
+        self.temps = 0
+        self.loops = 0  # inlined loops open around the current line
+
+    def hot(self) -> bool:
+        """Whether the code emitted now may run many times: all of a block's or a
+        method's, a program's only inside its loops (its top level runs once)."""
+        return self.block or self.unit.hot or self.loops > 0
 
     # -- output
     def emit(self, line: str) -> None:
@@ -122,13 +136,20 @@ class Function:
         self.unit.lines += 1
 
     def tmp(self) -> str:
-        return self.unit.fresh("t")
+        """A fresh temporary. Numbered per top-level statement: no value outlives the
+        statement that made it, and a function with tens of thousands of distinct locals
+        takes Python seconds to compile."""
+        self.temps += 1
+        return f"t{self.temps}"
 
     def finish(self, body: list[Node]) -> str:
         """Emit the function; answers its name. A program's takes its Scope; a block's
         takes its own names and the Scope it closes over, and makes a Scope object of its
         own only when something needs one (a block made inside it)."""
-        result = self.statements(body)
+        result = "None"
+        for node in body:
+            self.temps = 0
+            result = self.expr(node)
         self.emit(f"return {result}")
         prologue = []
         if self.block:
@@ -269,11 +290,15 @@ class Function:
             (arg,) = values
             out = self.tmp()
             op, flag = ARITH[selector]
+            if not self.hot():  # runs once: a call is less to compile than the test inline
+                self.emit(f"{out} = OP_{flag}({receiver}, {arg})")
+                return out
             self.emit(f"{out} = {receiver} {op} {arg} if type({receiver}) is int "
                       f"and type({arg}) is int and ({flag} or CHECK({flag!r})) else "
                       f"SEND({receiver}, {selector!r}, ({arg},))")
             return out
         if selector in BLOCK_VALUE and self.unit.inline:
+            receiver = self.named(receiver)  # Python warns of `'x'()`
             out = self.tmp()
             packed = "()" if not values else f"({', '.join(values)},)"
             self.emit(f"{out} = {receiver}({', '.join(values)}) if type({receiver}) is BLOCK "
@@ -324,10 +349,18 @@ class Function:
         self.emit(f"{out} = BLOCK({self.unit.const(node)}, {self.current_scope()}, {run})")
         return out
 
+    def named(self, atom: str) -> str:
+        """The value in a variable: Python warns of `3 is True` (a literal beside `is`)."""
+        if atom.isidentifier():
+            return atom
+        out = self.tmp()
+        self.emit(f"{out} = {atom}")
+        return out
+
     def conditional(self, node: Send) -> str:
         """ifTrue: ifFalse: ifTrue:ifFalse: ifFalse:ifTrue: and: or: on true and false."""
         selector = node.selector
-        receiver = self.expr(node.receiver)
+        receiver = self.named(self.expr(node.receiver))
         blocks = dict(zip(selector.split(":")[:-1], node.args, strict=True))
         on_true = blocks.get("ifTrue", blocks.get("and"))
         on_false = blocks.get("ifFalse", blocks.get("or"))
@@ -369,7 +402,9 @@ class Function:
         self.emit(f"TO_DO_REST({i}, {stop}, {self.real_block(body)})")
         self.emit("break")
         self.indent -= 1
+        self.loops += 1
         self.inline_body(body, {body.params[0]: i})
+        self.loops -= 1
         self.indent -= 1
         self.emit(f"{out} = {start}")
         self.indent -= 1
@@ -393,7 +428,9 @@ class Function:
         self.emit(f"TIMES_REST({count} - {i}, {self.real_block(body)})")
         self.emit("break")
         self.indent -= 1
+        self.loops += 1
         self.inline_body(body)
+        self.loops -= 1
         self.indent -= 1
         self.emit(f"{out} = {count}")
         self.indent -= 1
@@ -412,6 +449,7 @@ class Function:
         self.indent += 1
         self.emit("while True:")
         self.indent += 1
+        self.loops += 1
         for part, block in (("cond", cond), ("body", body)):
             self.emit("if not (VAL or CHECK('VAL')):")
             self.indent += 1
@@ -420,7 +458,7 @@ class Function:
             self.emit("break")
             self.indent -= 1
             if part == "cond":
-                value = self.inline_body(block)
+                value = self.named(self.inline_body(block))
                 self.emit(f"if {value} is not True and {value} is not False:")
                 self.indent += 1
                 self.emit(f"NOT_BOOLEAN({node.selector!r}, {value})")
@@ -431,6 +469,7 @@ class Function:
                 self.indent -= 1
             else:
                 self.inline_body(block)
+        self.loops -= 1
         self.indent -= 1
         self.emit(f"{out} = None")
         self.indent -= 1
@@ -473,12 +512,12 @@ def _captured(body: list[Node], names: set[str]) -> bool:
 
 
 def compile_body(body: list[Node], names: frozenset, unknown: bool, env: dict,
-                 inline: bool = True, block: bool = False):
+                 inline: bool = True, block: bool = False, hot: bool = True):
     """The function running `body` in a scope that holds `names` (plus its temporaries):
     `f(scope)`, or for a block `f(names, outer)`; `unknown`: that scope has an outer
-    one, known only at run time."""
-    unit = Unit(inline)
+    one, known only at run time; `hot`: the body runs often (a method's), not once."""
+    unit = Unit(inline, hot)
     entry = Function(unit, [names | _temps(body)], unknown, block).finish(body)
     space: dict = {}
     exec(unit.source(entry), env, space)  # not compile(): its first call costs ~1 ms
-    return space["_factory"](*unit.consts)
+    return space["_factory"](tuple(unit.consts))

@@ -56,7 +56,7 @@ class Evaluator:
         hit = self._bodies.get(key)
         if hit is not None and hit[0] is statements:
             return hit[1]
-        fn = self.compile(statements, key[1], key[2])
+        fn = self.compile(statements, key[1], key[2], hot=False)  # a program: run once
         if keep:  # the list kept: its id stays its own
             self._bodies[key] = (statements, fn)
         return fn
@@ -67,16 +67,17 @@ class Evaluator:
         return self.compile(node.body, frozenset(node.params), True, block=True)
 
     def compile(self, statements: list[Node], names: frozenset, outer: bool,
-                block: bool = False):
+                block: bool = False, hot: bool = True):
         from .codegen import compile_body
 
         env = compiled_env(self.world)
         try:
-            return compile_body(statements, names, outer, env, block=block)
+            return compile_body(statements, names, outer, env, block=block, hot=hot)
         except (SyntaxError, RecursionError, MemoryError, OverflowError):
             pass  # Python's own limits (nested blocks, indentation): no inline paths
         try:
-            return compile_body(statements, names, outer, env, inline=False, block=block)
+            return compile_body(statements, names, outer, env, inline=False, block=block,
+                                hot=hot)
         except (SyntaxError, RecursionError, MemoryError, OverflowError):
             raise ProtoError("the program is too large or too deeply nested to run") from None
 
@@ -131,7 +132,7 @@ def compiled_env(world) -> dict:
     env = world._compiled_env
     if env is not None:
         return env
-    from .intrinsics import Guards
+    from .intrinsics import ARITH, Guards
 
     helper = Evaluator(world)
     send = world.send
@@ -190,6 +191,14 @@ def compiled_env(world) -> dict:
                 return None
             send(body, "value", ())
 
+    def arithmetic(selector, flag, op):  # a site that runs once calls this
+        def run(a, b):
+            if type(a) is int and type(b) is int and (env[flag] or guards.check(flag)):
+                return op(a, b)
+            return send(a, selector, (b,))
+
+        return run
+
     env = world._compiled_env = {
         "SEND": send, "BLOCK": Block, "SCOPE": Scope, "NLR": NonLocalReturn, "HOME": home,
         "READ": read, "WRITE": write, "ASSIGN": helper.assign, "LOBBY": world.lobby,
@@ -199,4 +208,11 @@ def compiled_env(world) -> dict:
     }
     guards = world._guards = Guards(world, env)
     env["CHECK"] = guards.check
+    for selector, (_op, flag) in ARITH.items():
+        env[f"OP_{flag}"] = arithmetic(selector, flag, _OPERATORS[selector])
     return env
+
+
+_OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+              "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
+              ">=": lambda a, b: a >= b}
