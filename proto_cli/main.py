@@ -58,6 +58,9 @@ def _fast(argv: list[str]):
                                      progress=progress), learn, True
     parsed = try_eval(argv)
     if parsed is not None:
+        from .world import deep
+
+        deep.start_early()  # its thread starts while the imports below run
         from .commands.actions import evaluate
 
         image, source, as_json, learn = parsed
