@@ -46,6 +46,9 @@ def method_env(world) -> dict:
         # is still the one found (intrinsics.py): what that method would do, without it.
         if type(receiver) is Block and (compiled["VAL"] or check("VAL")) and \
                 BLOCK_VALUE.get(selector, -1) == len(args):
+            params = receiver.params
+            if len(args) == 1 and len(params) == 1:  # do:, collect:, select:... (no frame
+                return receiver.run({params[0]: args[0]}, receiver.scope)  # for __call__)
             return receiver(*args)
         return world_send(receiver, selector, args)
 
