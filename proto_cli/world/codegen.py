@@ -56,6 +56,7 @@ class Unit:
         self.inline = inline
         self.hot = hot  # its entry runs often (a method), not once (a program)
         self.consts: list[object] = []
+        self.indexes: dict[int, int] = {}  # id(constant) -> its place in consts
         self.functions: list[list[str]] = []
         self.blocks: dict[tuple, str] = {}  # real_block's functions
         self.count = 0
@@ -71,8 +72,11 @@ class Unit:
                 return repr(value)
             except ValueError:  # an int past Python's digit limit for text
                 pass
-        self.consts.append(value)
-        return f"C[{len(self.consts) - 1}]"
+        index = self.indexes.get(id(value))
+        if index is None:  # (the list keeps the value, so its id stays its own)
+            index = self.indexes[id(value)] = len(self.consts)
+            self.consts.append(value)
+        return f"C[{index}]"
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -390,53 +394,51 @@ class Function:
         start = self.expr(node.receiver)
         stop = self.expr(node.args[0])
         body = node.args[1]
-        out, i = self.tmp(), self.tmp()
-        self.emit(f"if type({start}) is int and (type({stop}) is int or type({stop}) is float)"
-                  " and (LOOP or CHECK('LOOP')):")
-        self.indent += 1
-        self.emit(f"for {i} in (range({start}, {stop} + 1) if type({stop}) is int else "
-                  f"FLOAT_STEPS({start}, {stop})):")
-        self.indent += 1
-        self.emit("if not (VAL or CHECK('VAL')):")
-        self.indent += 1
-        self.emit(f"TO_DO_REST({i}, {stop}, {self.real_block(body)})")
-        self.emit("break")
-        self.indent -= 1
-        self.loops += 1
-        self.inline_body(body, {body.params[0]: i})
-        self.loops -= 1
-        self.indent -= 1
-        self.emit(f"{out} = {start}")
-        self.indent -= 1
-        self.emit("else:")
-        self.indent += 1
-        self.emit(f"{out} = SEND({start}, 'to:do:', ({stop}, {self.real_block(body)}))")
-        self.indent -= 1
-        return out
+        i = self.tmp()
+        return self.counting(
+            f"type({start}) is int and (type({stop}) is int or type({stop}) is float)",
+            f"{i} in (range({start}, {stop} + 1) if type({stop}) is int else "
+            f"FLOAT_STEPS({start}, {stop}))",
+            lambda: f"TO_DO_REST({i}, {stop}, {self.real_block(body)})",
+            body, {body.params[0]: i} if body.params else {},
+            start, lambda: f"SEND({start}, 'to:do:', ({stop}, {self.real_block(body)}))")
 
     def times_repeat(self, node: Send) -> str:
         """`n timesRepeat: [...]` on an integer: genesis's loop, inline."""
         count = self.expr(node.receiver)
         body = node.args[0]
-        out, i = self.tmp(), self.tmp()
-        self.emit(f"if type({count}) is int and (LOOP or CHECK('LOOP')):")
+        i = self.tmp()
+        return self.counting(
+            f"type({count}) is int", f"{i} in range({count})",
+            lambda: f"TIMES_REST({count} - {i}, {self.real_block(body)})",
+            body, {}, count,
+            lambda: f"SEND({count}, 'timesRepeat:', ({self.real_block(body)},))")
+
+    def counting(self, types: str, each: str, rest, body: BlockNode, bound: dict,
+                 answer: str, send) -> str:
+        """A counting loop of genesis's, inline: while `types` hold and genesis's methods
+        are the image's, `for each:` run the body (and if a block's `value` changes while
+        it runs, finish with `rest()`, as the genesis loop would), answering `answer`;
+        otherwise `send()`. rest and send are called where their blocks are made."""
+        out = self.tmp()
+        self.emit(f"if {types} and (LOOP or CHECK('LOOP')):")
         self.indent += 1
-        self.emit(f"for {i} in range({count}):")
+        self.emit(f"for {each}:")
         self.indent += 1
         self.emit("if not (VAL or CHECK('VAL')):")
         self.indent += 1
-        self.emit(f"TIMES_REST({count} - {i}, {self.real_block(body)})")
+        self.emit(rest())
         self.emit("break")
         self.indent -= 1
         self.loops += 1
-        self.inline_body(body)
+        self.inline_body(body, bound)
         self.loops -= 1
         self.indent -= 1
-        self.emit(f"{out} = {count}")
+        self.emit(f"{out} = {answer}")
         self.indent -= 1
         self.emit("else:")
         self.indent += 1
-        self.emit(f"{out} = SEND({count}, 'timesRepeat:', ({self.real_block(body)},))")
+        self.emit(f"{out} = {send()}")
         self.indent -= 1
         return out
 
