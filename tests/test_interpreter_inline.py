@@ -160,7 +160,8 @@ def test_corrupt_genesis_slots_make_the_inline_path_give_way(world):
 
 @pytest.mark.parametrize("program", [
     "3 ifTrue: [1]", "[3] whileTrue: [1]", "'a' ifFalse: [1] ifTrue: [2]", "#(1) and: [2]",
-    "[nil] whileFalse: [1]", "2.5 + 1", "'x' < 3", "#sym value"])
+    "[nil] whileFalse: [1]", "2.5 + 1", "'x' < 3", "#sym value", "true value: 1",
+    "nil value", "false ifTrue: [1]"])
 def test_generated_python_draws_no_warning(world, program):
     """A literal beside `is` makes Python print a SyntaxWarning on the user's terminal."""
     import warnings
@@ -168,5 +169,5 @@ def test_generated_python_draws_no_warning(world, program):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with contextlib.suppress(ProtoError):  # most are errors: what matters is the output
-            world.eval(program)
+            world.eval(f"nil. {program}")  # two statements: compiled (one is sent as is)
     assert [str(w.message) for w in caught] == []

@@ -355,7 +355,7 @@ class Function:
 
     def named(self, atom: str) -> str:
         """The value in a variable: Python warns of `3 is True` (a literal beside `is`)."""
-        if atom.isidentifier():
+        if atom.isidentifier() and atom not in ("None", "True", "False"):
             return atom
         out = self.tmp()
         self.emit(f"{out} = {atom}")

@@ -127,6 +127,8 @@ class Guards:
         try:
             found = world.find(world.root(start), selector, set())
             expected = world.root(holder)
+        except RecursionError:
+            raise  # the program is too deep; not a damaged image
         except Exception:
             return False
         if found is None:

@@ -10,27 +10,44 @@ from image_format.codec import MAX_OID
 from image_format.layout import KINDS
 
 from ..errors import UsageError
-from .evaluator import Evaluator
+from .evaluator import Evaluator, compiled_env
+from .intrinsics import ARITH
 from .objects import METHOD, PARENT, ProtoObject
-from .syntax import Lit, Name, parse, parse_words
+from .syntax import Lit, Name, Send, parse, parse_words
 
 
 def send_words(world, receiver: str, words: list[str]) -> object:
-    """`proto send RECEIVER WORDS...`: one message, each word whole. Its operands are
-    literals or lobby names, so it is sent as it stands, with nothing compiled (start-up:
-    the compiler is for programs)."""
-    node = parse_words(receiver, words)
-    evaluator = Evaluator(world)
-    operands = [node.receiver, *node.args]
-    if any(type(operand) not in (Lit, Name) for operand in operands):
-        return evaluator.eval(node, {})
-    values = [o.value if type(o) is Lit else evaluator.name(o.name) for o in operands]
-    return world.send(values[0], node.selector, tuple(values[1:]))
+    """`proto send RECEIVER WORDS...`: one message, each word whole."""
+    return _message(world, parse_words(receiver, words))
 
 
 def evaluate(world, source: str) -> object:
     """`proto eval`: statements separated by '.', the last one's value answered."""
-    return Evaluator(world).run(parse(source))
+    program = parse(source)
+    if len(program) == 1 and _plain_message(program[0]):
+        return _message(world, program[0])
+    return Evaluator(world).run(program)
+
+
+def _plain_message(node) -> bool:
+    """One send whose operands are literals or names: `3 + 4`, `point x: 10`."""
+    return type(node) is Send and all(type(operand) in (Lit, Name)
+                                      for operand in (node.receiver, *node.args))
+
+
+def _message(world, node):
+    """One message, sent as it stands: nothing to compile (start-up: the compiler is for
+    programs). What the compiled program would do: names are the lobby's, and integer
+    arithmetic is genesis's while the image's method for it is (evaluator.compiled_env)."""
+    evaluator = Evaluator(world)
+    if not _plain_message(node):
+        return evaluator.eval(node, {})
+    values = [o.value if type(o) is Lit else evaluator.name(o.name)
+              for o in (node.receiver, *node.args)]
+    arithmetic = ARITH.get(node.selector)
+    if arithmetic is not None and len(values) == 2:
+        return compiled_env(world)[f"OP_{arithmetic[1]}"](*values)
+    return world.send(values[0], node.selector, tuple(values[1:]))
 
 
 def resolve(world, path: str) -> ProtoObject:
