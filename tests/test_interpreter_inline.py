@@ -171,3 +171,48 @@ def test_generated_python_draws_no_warning(world, program):
         with contextlib.suppress(ProtoError):  # most are errors: what matters is the output
             world.eval(f"nil. {program}")  # two statements: compiled (one is sent as is)
     assert [str(w.message) for w in caught] == []
+
+
+def test_a_return_with_nowhere_to_go_says_so_before_its_value_is_made(world):
+    """As before the compiler: `^ expr` whose home has ended fails first; its expression
+    never runs (no side effect, no hang)."""
+    world.eval("b := [^ zz := 5]")
+    with pytest.raises(ProtoError, match="nothing to return from"):
+        world.eval("b value")
+    with pytest.raises(ProtoError, match="unknown name zz"):
+        world.eval("zz")
+    world.eval("h := [^ [true] whileTrue: []]")
+    with pytest.raises(ProtoError, match="nothing to return from"):
+        world.eval("h value")
+    world(lambda w: Mirror(w, w.lobby).define("mk", "[[:x | ^ x foo]]"))
+    with pytest.raises(ProtoError, match="method has already answered"):
+        world.eval("(lobby mk) value: 3")
+
+
+@pytest.mark.parametrize("chain", ["1" + " + 1" * 3000, "3" + " abs" * 3000,
+                                   "(1 to: 3) asArray" + " reversed" * 2001 + " first"])
+def test_long_send_chains_compile_without_recursing(world, chain):
+    """A chain is one link after another for the compiler, as for the parser."""
+    answer = world.eval(f"b := [{chain}]. b value")
+    assert answer == {0: 3001, 1: 3, 2: 3}[["1", "3", "("].index(chain[0])]
+
+
+@pytest.mark.parametrize("program", [
+    "| x | x := 0. " + "true ifTrue: [x := x + 1]. " * 3000 + "x",
+    "| x | x := 0. " + "1 to: 2 do: [:i | x := x + i]. " * 2000 + "x",
+])
+def test_many_blocks_compile_as_they_run(world, program):
+    """A block's body is compiled when a block of it is first made: thousands of inline
+    fallbacks that never run cost no compiling (they took a minute at the first try)."""
+    import time
+
+    started = time.monotonic()
+    assert world.eval(program) in (3000, 6000)
+    assert time.monotonic() - started < 30  # a hang guard, not a benchmark
+
+
+def test_nested_conditionals_in_a_binary_tree_compile_quickly(world):
+    def tree(depth: int) -> str:
+        return "x := x + 1" if depth == 0 else f"true ifTrue: [{tree(depth - 1)}. {tree(depth - 1)}]"
+
+    assert world.eval(f"| x | x := 0. {tree(12)}. x") == 2 ** 12

@@ -25,6 +25,7 @@ What it keeps exactly (the language issue's semantics):
 
 from __future__ import annotations
 
+from ..errors import ProtoError
 from .intrinsics import ARITH, BLOCK_VALUE, CONDITIONALS
 from .syntax import (
     Assign,
@@ -52,13 +53,14 @@ class Unit:
     """One compile: a body and every block in it, as the source of one factory function
     whose argument is the constants the source cannot spell (block nodes, #(...))."""
 
-    def __init__(self, inline: bool = True, hot: bool = True) -> None:
+    def __init__(self, env: dict, inline: bool = True, hot: bool = True) -> None:
+        self.env = env
         self.inline = inline
         self.hot = hot  # its entry runs often (a method), not once (a program)
         self.consts: list[object] = []
         self.indexes: dict[int, int] = {}  # id(constant) -> its place in consts
         self.functions: list[list[str]] = []
-        self.blocks: dict[tuple, str] = {}  # real_block's functions
+        self.lazy: dict[tuple, LazyBody] = {}  # real_block's bodies, one per node and place
         self.count = 0
         self.lines = 0
 
@@ -241,9 +243,11 @@ class Function:
             for name in node.names:
                 self.write(name, "None")
             return "None"
-        if t is Return:
+        if t is Return:  # where it returns to is checked first, before its value is made
+            home = self.tmp()
+            self.emit(f"{home} = HOME({'outer' if self.block else 'scope'})")
             value = self.expr(node.expr)
-            self.emit(f"raise NLR({value}, HOME({'outer' if self.block else 'scope'}))")
+            self.emit(f"raise NLR({value}, {home})")
             return "None"
         raise TypeError(f"unknown node {t.__name__}")
 
@@ -283,12 +287,34 @@ class Function:
         return out
 
     def send(self, node: Send) -> str:
+        """A send and the sends it is the receiver of (`1 + 1 + 1 ...`, `x abs abs`), one
+        link after another: a chain as long as a program is costs no recursion here."""
+        links = []
+        while type(node) is Send:
+            links.append(node)
+            node = node.receiver
+        innermost = links[-1]
+        if self.inlining() and innermost.selector in ("whileTrue:", "whileFalse:") and \
+                _INLINE[innermost.selector][1](innermost):
+            value = self.while_loop(innermost)  # its receiver is a literal block
+            links.pop()
+        else:
+            value = self.expr(node)
+        for link in reversed(links):
+            value = self.one_send(link, value)
+        return value
+
+    def inlining(self) -> bool:
+        return self.unit.inline and self.depth < MAX_INLINE_DEPTH and self.unit.lines < MAX_LINES
+
+    def one_send(self, node: Send, receiver: str) -> str:
+        """`node` sent to the value already in `receiver`."""
         selector, args = node.selector, node.args
-        if self.unit.inline and self.depth < MAX_INLINE_DEPTH and self.unit.lines < MAX_LINES:
+        if self.inlining():
             inline = _INLINE.get(selector)
-            if inline is not None and inline[1](node):
-                return inline[0](self, node)
-        receiver = self.expr(node.receiver)
+            if inline is not None and selector not in ("whileTrue:", "whileFalse:") and \
+                    inline[1](node):
+                return inline[0](self, node, receiver)
         values = [self.expr(a) for a in args]
         if selector in ARITH and self.unit.inline:
             (arg,) = values
@@ -341,16 +367,17 @@ class Function:
         return value
 
     def real_block(self, node: BlockNode) -> str:
-        """The block an inline site makes on its fallback path (one function per node
-        and place: a loop's fallback and its send share it)."""
-        key = (id(node), self.current_scope(), tuple(self.visible_chain()))
-        run = self.unit.blocks.get(key)
-        if run is None:
-            inner = Function(self.unit, [frozenset(node.params) | _temps(node.body),
-                                         *self.visible_chain()], self.unknown, block=True)
-            run = self.unit.blocks[key] = inner.finish(node.body)
+        """A block made here. Its body is compiled when a block of it is first made
+        (LazyBody): most inline paths' fallback blocks never are, and a program of many
+        blocks compiles each as it runs, not all before it starts."""
+        chain = (frozenset(node.params) | _temps(node.body), *self.visible_chain())
+        key = (id(node), chain, self.unknown)
+        body = self.unit.lazy.get(key)
+        if body is None:
+            body = self.unit.lazy[key] = LazyBody(node, chain, self.unknown, self.unit.env)
         out = self.tmp()
-        self.emit(f"{out} = BLOCK({self.unit.const(node)}, {self.current_scope()}, {run})")
+        self.emit(f"{out} = BLOCK({self.unit.const(node)}, {self.current_scope()}, "
+                  f"{self.unit.const(body)}.run)")
         return out
 
     def named(self, atom: str) -> str:
@@ -361,10 +388,10 @@ class Function:
         self.emit(f"{out} = {atom}")
         return out
 
-    def conditional(self, node: Send) -> str:
+    def conditional(self, node: Send, receiver: str) -> str:
         """ifTrue: ifFalse: ifTrue:ifFalse: ifFalse:ifTrue: and: or: on true and false."""
         selector = node.selector
-        receiver = self.named(self.expr(node.receiver))
+        receiver = self.named(receiver)
         blocks = dict(zip(selector.split(":")[:-1], node.args, strict=True))
         on_true = blocks.get("ifTrue", blocks.get("and"))
         on_false = blocks.get("ifFalse", blocks.get("or"))
@@ -389,9 +416,8 @@ class Function:
         self.indent -= 1
         return out
 
-    def to_do(self, node: Send) -> str:
+    def to_do(self, node: Send, start: str) -> str:
         """`a to: b do: [:i | ...]` on an integer and a number: genesis's loop, inline."""
-        start = self.expr(node.receiver)
         stop = self.expr(node.args[0])
         body = node.args[1]
         i = self.tmp()
@@ -403,9 +429,8 @@ class Function:
             body, {body.params[0]: i} if body.params else {},
             start, lambda: f"SEND({start}, 'to:do:', ({stop}, {self.real_block(body)}))")
 
-    def times_repeat(self, node: Send) -> str:
+    def times_repeat(self, node: Send, count: str) -> str:
         """`n timesRepeat: [...]` on an integer: genesis's loop, inline."""
-        count = self.expr(node.receiver)
         body = node.args[0]
         i = self.tmp()
         return self.counting(
@@ -493,9 +518,10 @@ _INLINE = {
        for selector in CONDITIONALS},
     "to:do:": (Function.to_do, lambda n: _literal_block(n.args[1], 1)),
     "timesRepeat:": (Function.times_repeat, lambda n: _literal_block(n.args[0], 0)),
-    "whileTrue:": (Function.while_loop,
+    # (handled by Function.send: their receiver is a literal block, not a value)
+    "whileTrue:": (None,
                    lambda n: _literal_block(n.receiver, 0) and _literal_block(n.args[0], 0)),
-    "whileFalse:": (Function.while_loop,
+    "whileFalse:": (None,
                     lambda n: _literal_block(n.receiver, 0) and _literal_block(n.args[0], 0)),
 }
 
@@ -514,12 +540,42 @@ def _captured(body: list[Node], names: set[str]) -> bool:
 
 
 def compile_body(body: list[Node], names: frozenset, unknown: bool, env: dict,
-                 inline: bool = True, block: bool = False, hot: bool = True):
+                 block: bool = False, hot: bool = True):
     """The function running `body` in a scope that holds `names` (plus its temporaries):
     `f(scope)`, or for a block `f(names, outer)`; `unknown`: that scope has an outer
     one, known only at run time; `hot`: the body runs often (a method's), not once."""
-    unit = Unit(inline, hot)
-    entry = Function(unit, [names | _temps(body)], unknown, block).finish(body)
-    space: dict = {}
-    exec(unit.source(entry), env, space)  # not compile(): its first call costs ~1 ms
-    return space["_factory"](tuple(unit.consts))
+    return _compiled(body, (names | _temps(body),), unknown, env, block, hot)
+
+
+class LazyBody:
+    """A real block's body, compiled the first time a block of it is made (`run`)."""
+
+    __slots__ = ("node", "chain", "unknown", "env", "_run")
+
+    def __init__(self, node: BlockNode, chain: tuple, unknown: bool, env: dict) -> None:
+        self.node, self.chain, self.unknown, self.env = node, chain, unknown, env
+        self._run = None
+
+    @property
+    def run(self):
+        fn = self._run
+        if fn is None:
+            fn = self._run = _compiled(self.node.body, self.chain, self.unknown, self.env,
+                                       True, True)
+        return fn
+
+
+def _compiled(body: list[Node], chain: tuple, unknown: bool, env: dict, block: bool,
+              hot: bool):
+    """The body compiled and made a function; without inline paths if Python refuses it
+    (its limits on nested loops and indentation); a ProtoError if that fails too."""
+    for inline in (True, False):
+        unit = Unit(env, inline, hot)
+        try:
+            entry = Function(unit, list(chain), unknown, block).finish(body)
+            space: dict = {}
+            exec(unit.source(entry), env, space)  # not compile(): its first call costs ~1 ms
+        except (SyntaxError, RecursionError, MemoryError, OverflowError):
+            continue
+        return space["_factory"](tuple(unit.consts))
+    raise ProtoError("the program is too large or too deeply nested to run")

@@ -70,16 +70,8 @@ class Evaluator:
                 block: bool = False, hot: bool = True):
         from .codegen import compile_body
 
-        env = compiled_env(self.world)
-        try:
-            return compile_body(statements, names, outer, env, block=block, hot=hot)
-        except (SyntaxError, RecursionError, MemoryError, OverflowError):
-            pass  # Python's own limits (nested blocks, indentation): no inline paths
-        try:
-            return compile_body(statements, names, outer, env, inline=False, block=block,
-                                hot=hot)
-        except (SyntaxError, RecursionError, MemoryError, OverflowError):
-            raise ProtoError("the program is too large or too deeply nested to run") from None
+        return compile_body(statements, names, outer, compiled_env(self.world), block=block,
+                            hot=hot)
 
     def name(self, name: str) -> object:
         """A name no enclosing scope has: `self` or the lobby's."""
