@@ -21,14 +21,20 @@ def main(argv: list[str] | None = None) -> int:
         # The fast path's start-up allocates modules and tables that live as long as the
         # process: collecting cycles among them is wasted time (~1 ms). session.run turns
         # the collector back on before the world's work (which may make cycles) begins.
+        collecting = gc.isenabled()
         gc.disable()
-        work = _fast(argv)
-        if work is not None:
-            print(_answered(work))
-            code = 0
-        else:
-            gc.enable()
-            code = _run_app(argv)
+        try:
+            work = _fast(argv)
+            if work is not None:
+                print(_answered(work))
+                code = 0
+            else:
+                if collecting:
+                    gc.enable()
+                code = _run_app(argv)
+        finally:  # a caller in this process (tests, a shell) gets the collector back
+            if collecting:
+                gc.enable()
     except BaseException as exc:  # noqa: BLE001 - every failure becomes one line
         if not isinstance(exc, SystemExit):
             from .output.failures import report

@@ -216,3 +216,24 @@ def test_nested_conditionals_in_a_binary_tree_compile_quickly(world):
         return "x := x + 1" if depth == 0 else f"true ifTrue: [{tree(depth - 1)}. {tree(depth - 1)}]"
 
     assert world.eval(f"| x | x := 0. {tree(12)}. x") == 2 ** 12
+
+
+def test_a_block_that_holds_itself_is_refused_in_one_line(cli):
+    """A stored block keeps copies of what it uses; one that holds itself has no end."""
+    code, _out, err = cli("eval", "| a | a := [:p | a]. sb := [a]. 1")
+    assert code == 1 and err.count("\n") == 1 and "cannot store in slot sb" in err, err
+
+
+def test_main_gives_the_cycle_collector_back(cli, tmp_path):
+    """The fast path starts without the collector; a caller in the same process must get
+    it back, also when the command fails before its work begins."""
+    import gc
+
+    assert gc.isenabled()
+    code, _out, _err = cli("eval", "3 + 4")
+    assert code == 0 and gc.isenabled()
+    code, _out, _err = cli("eval", "3 + 4", image=str(tmp_path / "missing.image"))
+    assert code != 0 and gc.isenabled()
+    frozen = gc.get_freeze_count()
+    cli("eval", "3 + 4")
+    assert gc.get_freeze_count() == frozen  # start-up is frozen once a process

@@ -82,14 +82,15 @@ class Block:
             return source if len(source) <= 80 else source[:76] + " ...]"
         return "[:" + " :".join(self.params) + " | ...]" if self.params else "[...]"
 
-    def stored(self) -> StoredBlock:
+    def stored(self, depth: int = 0) -> StoredBlock:
         """This block as a slot keeps it: its source and the enclosing variables it uses,
-        each a storable copy (a block among them stored the same way)."""
+        each a storable copy (a block among them stored the same way, one level deeper:
+        a block that holds itself ends where storable's depth does)."""
         captured = {}
         for name in sorted(_names_in(self.node.body)):
             names = self.scope.holder(name)
             if names is not None and name not in self.params:
-                captured[name] = storable(names[name], 1)
+                captured[name] = storable(names[name], depth + 1)
         return StoredBlock(self.node.source, captured)
 
 
@@ -100,7 +101,7 @@ def storable(value: object, depth: int = 0) -> object:
     if depth > 64:
         return value
     if t is Block:
-        return value.stored()
+        return value.stored(depth)
     if t is list or t is tuple:
         return tuple(storable(v, depth + 1) for v in value)
     if t is dict:

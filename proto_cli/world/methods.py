@@ -89,12 +89,6 @@ def compile_method(world, holder, selector: str, source: str):
 
         return language_method(world, holder, selector, source)
     label = f"#{holder.oid} {selector}"
-    if source.isascii() and "\x00" not in source and \
-            not any(name in source for name in host_api.FOREIGN):
-        # It cannot read a foreign-call name. exec of the text compiles it as compile()
-        # would, without compile()'s first-call cost (~1 ms: it readies Python's AST
-        # types to check whether it was given one): start-up.
-        return function_of(source, _env(world, holder, None), label)
     code = code_of(source, label)
     return function_of(code, _env(world, holder, code), label)
 
@@ -105,7 +99,7 @@ def _env(world, holder, code) -> dict:
     if world._env is None:
         world._env = method_env(world)
     env = dict(world._env)
-    if code is not None and _uses(code, host_api.FOREIGN):
+    if _uses(code, host_api.FOREIGN):
         env.update(host_api.foreign_names())
 
     def resend(receiver, selector, *args):
@@ -134,19 +128,10 @@ def code_of(source: str, label: str):
 
 
 def function_of(code, env: dict, label: str):
-    """The one function `code` (compiled, or source text) defines, run in `env` (running
-    a `def` runs its defaults, decorators and annotations: where that happens is where it
-    is trusted)."""
+    """The one function `code` defines, run in `env` (running a `def` runs its
+    defaults, decorators and annotations: where that happens is where it is trusted)."""
     before = dict(env)
-    if type(code) is str:
-        try:
-            exec(code, env)
-        except SyntaxError as exc:
-            if exc.filename != "<string>":  # raised by the method's own code, as it ran
-                raise
-            raise UsageError(f"method {label} does not compile: {exc.msg}") from None
-    else:
-        exec(code, env)
+    exec(code, env)
     # New names, or a helper's name the method reuses (a method may be called `describe`).
     funcs = [v for k, v in env.items() if hasattr(v, "__code__") and before.get(k) is not v]
     if len(funcs) != 1:

@@ -34,7 +34,8 @@ def _run(path: str, work, write: bool, options: dict | None):
 
     def in_world(txn):
         if not gc.isenabled():  # main's fast path started without the collector
-            gc.freeze()  # what start-up made lives on; collections look past it
+            if not gc.get_freeze_count():  # once a process: what start-up made lives on,
+                gc.freeze()  # and collections look past it
             gc.enable()
         world = World(txn)
         if options:
