@@ -1,13 +1,13 @@
 """Compiling parsed statements to Python source: one code object per program.
 
 Why: walking the tree (or a tree of closures) costs a Python call per node, and a
-counting loop was 50-100x slower than the same loop in CPython. Here a program and
-every block in it become one Python function each, made once per evaluator, so a
+counting loop was 50-100x slower than the same loop in CPython. Here a program, and
+each block in it when a block of it is first made, becomes one Python function, so a
 loop's body is straight-line Python.
 
 What it keeps exactly (the language issue's semantics):
 - Every operation is a message send, in the order the tree says: each value goes to a
-  temporary as soon as it is made, so `s + (s := 3)` reads `s` first.
+  temporary as soon as it is made, so `s + b value` reads `s` before `b` may change it.
 - Variables live in Scope dicts shared by every block over them (blocks.py). A name
   resolves at compile time to the innermost scope that declares it, which is exact:
   `| temps |` come first in a body, and a scope gains no other name. A name no
@@ -44,7 +44,7 @@ from .syntax import (
 #: Python allows 20 nested loops/trys and 100 indentation levels; a body nested deeper
 #: than this many inlined constructs makes real blocks instead.
 MAX_INLINE_DEPTH = 12
-#: An inlined construct also keeps its blocks' real form for its fallback, so nesting
+#: An inlined construct carries its fallback path beside its inline body, so nesting
 #: grows the source faster than the program; past this many lines a unit inlines no more.
 MAX_LINES = 4000
 
