@@ -295,7 +295,7 @@ class Function:
             node = node.receiver
         innermost = links[-1]
         if self.inlining() and innermost.selector in ("whileTrue:", "whileFalse:") and \
-                _INLINE[innermost.selector][1](innermost):
+                _literal_block(innermost.receiver, 0) and _literal_block(innermost.args[0], 0):
             value = self.while_loop(innermost)  # its receiver is a literal block
             links.pop()
         else:
@@ -312,8 +312,7 @@ class Function:
         selector, args = node.selector, node.args
         if self.inlining():
             inline = _INLINE.get(selector)
-            if inline is not None and selector not in ("whileTrue:", "whileFalse:") and \
-                    inline[1](node):
+            if inline is not None and inline[1](node):
                 return inline[0](self, node, receiver)
         values = [self.expr(a) for a in args]
         if selector in ARITH and self.unit.inline:
@@ -409,9 +408,7 @@ class Function:
             self.indent -= 1
         self.emit("else:")
         self.indent += 1
-        self.depth += 1
         made = [self.real_block(arg) for arg in node.args]
-        self.depth -= 1
         self.emit(f"{out} = SEND({receiver}, {selector!r}, ({', '.join(made)},))")
         self.indent -= 1
         return out
@@ -518,12 +515,7 @@ _INLINE = {
        for selector in CONDITIONALS},
     "to:do:": (Function.to_do, lambda n: _literal_block(n.args[1], 1)),
     "timesRepeat:": (Function.times_repeat, lambda n: _literal_block(n.args[0], 0)),
-    # (handled by Function.send: their receiver is a literal block, not a value)
-    "whileTrue:": (None,
-                   lambda n: _literal_block(n.receiver, 0) and _literal_block(n.args[0], 0)),
-    "whileFalse:": (None,
-                    lambda n: _literal_block(n.receiver, 0) and _literal_block(n.args[0], 0)),
-}
+}  # (whileTrue: and whileFalse: are Function.send's: their receiver is a literal block)
 
 
 def _temps(body: list[Node]) -> frozenset:

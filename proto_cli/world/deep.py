@@ -31,8 +31,8 @@ class _Worker:
         self.go.acquire()
         self.done = _thread.allocate_lock()
         self.done.acquire()
-        self.job: list = []  # (fn, args)
-        self.out: list = []  # (ok, value)
+        self.job: tuple = ()  # (fn, args), given by run()
+        self.out: tuple = ()  # (ok, value)
         self.ident: list[int] = []
         previous = _thread.stack_size(STACK_BYTES)  # ValueError/RuntimeError: no such stack
         try:
@@ -46,10 +46,10 @@ class _Worker:
         self.go.acquire()  # until its work is given
         _DEEP.add(me)
         try:
-            fn, args = self.job[0]
-            self.out.append((True, fn(*args)))
+            fn, args = self.job
+            self.out = (True, fn(*args))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            self.out.append((False, exc))
+            self.out = (False, exc)
         finally:
             _DEEP.discard(me)
             self.done.release()
@@ -85,7 +85,7 @@ def run(fn, *args):
             return fn(*args)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, FRAMES))
-    worker.job.append((fn, args))
+    worker.job = (fn, args)
     worker.go.release()
     try:
         worker.done.acquire()  # interruptible: Ctrl-C ends the command
@@ -95,7 +95,7 @@ def run(fn, *args):
         raise
     finally:
         sys.setrecursionlimit(limit)
-    ok, value = worker.out[0]
+    ok, value = worker.out
     if ok:
         return value
     raise value

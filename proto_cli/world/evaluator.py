@@ -129,22 +129,16 @@ def compiled_env(world) -> dict:
     helper = Evaluator(world)
     send = world.send
 
-    def read(scope, name):
-        while scope is not None:
-            names = scope.names
-            if name in names:
-                return names[name]
-            scope = scope.outer
-        return helper.name(name)
+    def read(scope, name):  # past the scopes the compiler knew (a stored block's values)
+        names = scope.holder(name)
+        return helper.name(name) if names is None else names[name]
 
     def write(scope, name, value):
-        while scope is not None:
-            names = scope.names
-            if name in names:
-                names[name] = value
-                return
-            scope = scope.outer
-        helper.assign(name, value)
+        names = scope.holder(name)
+        if names is None:
+            helper.assign(name, value)
+        else:
+            names[name] = value
 
     def home(scope):
         while scope.outer is not None:

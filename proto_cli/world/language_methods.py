@@ -80,6 +80,8 @@ def language_method(world, holder, selector: str, source: str):
         # it runs as a block body does, on its names alone (a Scope only if a block is made).
         run = Evaluator(world).compile(body, names, False, block=True)
 
+        # (Each form builds its activation inline: a shared helper measured 10% slower on
+        # bench_interpreter's sends to a method; this is every language method's send.)
         def method(receiver, *args):
             if args or params:
                 return run({"self": receiver, **dict(zip(params, args, strict=True))}, None)

@@ -18,7 +18,8 @@ from .syntax import Lit, Name, Send, parse, parse_words
 
 def send_words(world, receiver: str, words: list[str]) -> object:
     """`proto send RECEIVER WORDS...`: one message, each word whole."""
-    return _message(world, parse_words(receiver, words))
+    node = parse_words(receiver, words)
+    return _message(world, node) if _plain_message(node) else Evaluator(world).eval(node, {})
 
 
 def evaluate(world, source: str) -> object:
@@ -36,12 +37,10 @@ def _plain_message(node) -> bool:
 
 
 def _message(world, node):
-    """One message, sent as it stands: nothing to compile (start-up: the compiler is for
-    programs). What the compiled program would do: names are the lobby's, and integer
+    """A plain message, sent as it stands: nothing to compile (start-up: the compiler is
+    for programs). What the compiled program would do: names are the lobby's, and integer
     arithmetic is genesis's while the image's method for it is (evaluator.compiled_env)."""
     evaluator = Evaluator(world)
-    if not _plain_message(node):
-        return evaluator.eval(node, {})
     values = [o.value if type(o) is Lit else evaluator.name(o.name)
               for o in (node.receiver, *node.args)]
     arithmetic = ARITH.get(node.selector)
