@@ -6,6 +6,10 @@ plain Python in this process. Both are timed with timeit (best of --repeat); the
 table gives each ratio and their geometric mean. The target is at most 10x.
 
     python bench/bench_interpreter.py [--repeat 5] [--scale 1.0]
+    python bench/bench_interpreter.py --large     # compile cost, after `pip install .`
+
+--large times whole cold `proto eval -i IMAGE -` commands on four very large programs
+(the installed `proto`: install another commit to compare it on the same programs).
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import subprocess
 import sys
+import tempfile
+import time
 import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import in_fresh_world, table  # noqa: E402
+from common import in_fresh_world, proto_command, table  # noqa: E402
 
 N = 100_000  # iterations of the counting loops at --scale 1
 
@@ -95,11 +102,60 @@ SETUP = ("bench1 := genesis clone. bench2 := genesis clone. bench2 addSlot: 'up*
          "bench1 define: 'answer' as: [1]")
 
 
+def large_programs() -> list[tuple[str, str, object]]:
+    """(name, source, its answer): programs whose compiling is most of their cost."""
+
+    def nested(depth: int) -> str:
+        if depth == 0:
+            return "x := x + 1"
+        inner = nested(depth - 1)
+        return (f"(x > -1) ifTrue: [1 to: 1 do: [:i{depth} | {inner}]. [:k | {inner}] "
+                f"value: {depth}] ifFalse: [{inner}]")
+
+    return [
+        ("20,000 statements `true ifTrue: [x := x + 1].`",
+         "| x | x := 0. " + "true ifTrue: [x := x + 1]. " * 20000 + "x", 20000),
+        ("12,000 statements `1 to: 2 do: [:i | x := x + i].`",
+         "| x | x := 0. " + "1 to: 2 do: [:i | x := x + i]. " * 12000 + "x", 36000),
+        ("100,000 statements `x := x + 1.`",
+         "| x | x := 0. " + "x := x + 1. " * 100000 + "x", 100000),
+        ("conditionals, loops and blocks nested 8 deep (290 KB)",
+         f"| x | x := 0. {nested(8)}. x", 256),
+    ]
+
+
+def large(repeat: int) -> None:
+    """Whole cold commands: parse, compile and run, as a user's `proto eval -` does."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        image = os.path.join(tmp, "large.image")
+        subprocess.run([*proto_command(), "init", image], check=True,
+                       stdout=subprocess.DEVNULL)
+        for name, source, answer in large_programs():
+            best = None
+            for _ in range(repeat):
+                started = time.perf_counter()
+                done = subprocess.run([*proto_command(), "eval", "-i", image, "--no-learn",
+                                       "-"], input=source, capture_output=True, text=True)
+                took = time.perf_counter() - started
+                if done.returncode != 0 or done.stdout.strip() != str(answer):
+                    sys.exit(f"bench: {name}: {done.stderr.strip() or done.stdout.strip()}")
+                best = took if best is None else min(best, took)
+            rows.append([name, f"{best:.2f}"])
+    print(f"best of {repeat}; a cold `proto eval -i IMAGE -` each\n")
+    print(table(rows, ["program", "seconds"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--large", action="store_true",
+                        help="compile cost: cold commands on four very large programs")
     opts = parser.parse_args()
+    if opts.large:
+        large(opts.repeat)
+        return
     n = max(int(N * opts.scale), 10)
 
     from proto_cli.world.shell import evaluate
